@@ -50,15 +50,16 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
-// ErrorMessage returns the message of the first *Error in err's chain. Other
-// errors give a generic message so internal details never reach a client.
+// ErrorMessage returns the text a client may see: the whole chain for errors
+// that carry an *Error (the wrapping adds where it happened), and a generic
+// message for any other error, so internal details never reach a client.
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Message
+		return err.Error()
 	}
 	return "internal error; the server log has details"
 }
