@@ -19,6 +19,9 @@ func NewDigest(sum []byte) Digest { return Digest(DigestPrefix + hex.EncodeToStr
 func ParseDigest(s string) (Digest, error) {
 	d := Digest(s)
 	if !strings.HasPrefix(s, DigestPrefix) {
+		if alg, _, ok := strings.Cut(s, ":"); ok {
+			return "", Errorf(EINVALID, "digest algorithm %q is not supported; use sha256:<64 hex digits>", truncate(alg, 20))
+		}
 		d = Digest(DigestPrefix + s)
 	}
 	if err := d.Validate(); err != nil {

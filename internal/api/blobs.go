@@ -12,16 +12,16 @@ import (
 	"github.com/latheml/lathe/internal/blob"
 )
 
-// BlobJSON is a blob as the API shows it.
-type BlobJSON struct {
+// Blob is a blob as the API shows it.
+type Blob struct {
 	Digest    lathe.Digest `json:"digest" doc:"sha256:<64 hex digits>"`
 	Size      int64        `json:"size"`
 	CreatedAt time.Time    `json:"created_at"`
 	CreatedBy string       `json:"created_by"`
 }
 
-func blobJSON(b *lathe.Blob) BlobJSON {
-	return BlobJSON{Digest: b.Digest, Size: b.Size, CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy}
+func toBlob(b *lathe.Blob) Blob {
+	return Blob{Digest: b.Digest, Size: b.Size, CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy}
 }
 
 // ExistsRequest asks which digests a workspace holds.
@@ -63,7 +63,7 @@ func (a *API) putBlob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", r.URL.Path+"/"+string(b.Digest))
-	writeJSON(w, http.StatusCreated, blobJSON(b))
+	writeJSON(w, http.StatusCreated, toBlob(b))
 	return nil
 }
 
@@ -77,9 +77,9 @@ func (a *API) listBlobs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := Page[BlobJSON]{Items: make([]BlobJSON, 0, len(list)), NextCursor: next}
+	page := Page[Blob]{Items: make([]Blob, 0, len(list)), NextCursor: next}
 	for _, b := range list {
-		page.Items = append(page.Items, blobJSON(b))
+		page.Items = append(page.Items, toBlob(b))
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
@@ -205,4 +205,3 @@ func parseRange(h string, size int64) (offset, length int64, partial bool, err e
 	}
 	return start, end - start + 1, true, nil
 }
-

@@ -194,8 +194,8 @@ func withDoc(s map[string]any, doc string) map[string]any {
 	return out
 }
 
-// schemaName names a struct type for components: Page[pkg.BlobJSON] becomes
-// PageBlobJSON.
+// schemaName names a struct type for components: Page[pkg.Blob] becomes
+// PageBlob.
 func schemaName(t reflect.Type) string {
 	n := t.Name()
 	base, args, ok := strings.Cut(n, "[")

@@ -286,3 +286,6 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Routes returns the API's route table.
+func (s *Server) Routes() []api.Route { return s.api.Routes() }
