@@ -47,20 +47,15 @@ func (db *DB) Blob(ctx context.Context, workspaceID string, d lathe.Digest) (*la
 	return b, nil
 }
 
-// BlobCursor is the position after which ListBlobs continues.
-type BlobCursor struct {
-	CreatedAt int64  `json:"t"`
-	Digest    string `json:"d"`
-}
-
 // ListBlobs returns the workspace's blobs, newest first, strictly after the
-// cursor (nil for the first page), at most limit of them.
-func (db *DB) ListBlobs(ctx context.Context, workspaceID string, after *BlobCursor, limit int) ([]*lathe.Blob, error) {
+// blob `after` (nil for the first page), at most limit of them.
+func (db *DB) ListBlobs(ctx context.Context, workspaceID string, after *lathe.Blob, limit int) ([]*lathe.Blob, error) {
 	query := `SELECT ` + blobCols + ` FROM blobs WHERE workspace_id = ?`
 	args := []any{workspaceID}
 	if after != nil {
+		t := ms(after.CreatedAt)
 		query += ` AND (created_at < ? OR (created_at = ? AND digest < ?))`
-		args = append(args, after.CreatedAt, after.CreatedAt, after.Digest)
+		args = append(args, t, t, string(after.Digest))
 	}
 	query += ` ORDER BY created_at DESC, digest DESC LIMIT ?`
 	args = append(args, limit)

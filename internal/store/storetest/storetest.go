@@ -222,7 +222,7 @@ func testBlobPagination(t *testing.T, open Opener) {
 		}
 	}
 	var seen []lathe.Digest
-	var cur *store.BlobCursor
+	var cur *lathe.Blob
 	for pages := 0; ; pages++ {
 		if pages > n {
 			t.Fatal("pagination does not end")
@@ -237,8 +237,7 @@ func testBlobPagination(t *testing.T, open Opener) {
 		if len(page) < 4 {
 			break
 		}
-		last := page[len(page)-1]
-		cur = &store.BlobCursor{CreatedAt: last.CreatedAt.UnixMilli(), Digest: string(last.Digest)}
+		cur = page[len(page)-1]
 	}
 	if len(seen) != n {
 		t.Fatalf("saw %d blobs over all pages, want %d", len(seen), n)
@@ -290,7 +289,7 @@ func testConcurrent(t *testing.T, open Opener) {
 		t.Error(err)
 	}
 	var total int
-	var cur *store.BlobCursor
+	var cur *lathe.Blob
 	for {
 		page, err := db.ListBlobs(ctx, w.ID, cur, 100)
 		if err != nil {
@@ -300,8 +299,7 @@ func testConcurrent(t *testing.T, open Opener) {
 		if len(page) < 100 {
 			break
 		}
-		last := page[len(page)-1]
-		cur = &store.BlobCursor{CreatedAt: last.CreatedAt.UnixMilli(), Digest: string(last.Digest)}
+		cur = page[len(page)-1]
 	}
 	if total != writers*each {
 		t.Fatalf("stored %d blobs, want %d", total, writers*each)
