@@ -40,15 +40,25 @@ type PutOptions struct {
 // complete and durable, so a crash mid-Put leaves nothing behind under the
 // digest. Storing bytes that exist already succeeds and changes nothing.
 //
+// Put's errors: lathe.EINVALID for inconsistent options or bytes that do not
+// match the declared Digest or Size, lathe.ETOOLARGE past MaxSize, and the
+// reader's or ctx's error wrapped; in every case nothing is stored.
+//
 // Get returns a reader for length bytes starting at offset (length < 0 means
-// to the end). A read of the whole blob (offset 0, length < 0) verifies the
-// digest and fails the final Read with lathe.ECORRUPT on a mismatch. Missing
-// blobs give lathe.ENOTFOUND; an offset past the end gives lathe.ERANGE.
+// to the end; a length running past the end stops at the end). A read of the
+// whole blob (offset 0, length < 0) verifies the digest and fails the final
+// Read with lathe.ECORRUPT on a mismatch; partial reads are not verified.
+// Missing blobs give lathe.ENOTFOUND; an offset past the end gives
+// lathe.ERANGE, an offset equal to the size an empty reader, and a negative
+// offset lathe.EINVALID. The caller must Close the reader; ctx stays in
+// force while it is read.
 //
 // Exists reports, for each digest in order, whether it is stored. Delete
 // removes a blob; deleting a missing blob is not an error.
 //
-// All methods honour ctx cancellation and are safe for concurrent use.
+// Every method rejects a malformed digest with lathe.EINVALID before doing
+// any I/O. All methods honour ctx cancellation and are safe for concurrent
+// use.
 type Store interface {
 	Put(ctx context.Context, r io.Reader, opts PutOptions) (Info, error)
 	Get(ctx context.Context, d lathe.Digest, offset, length int64) (io.ReadCloser, error)
