@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,4 +136,15 @@ func run(t *testing.T, env []string, args ...string) (string, string, int) {
 		t.Fatalf("run lathe %v: %v", args, err)
 	}
 	return out.String(), errb.String(), code
+}
+
+// httpGet returns the body of a GET without a token.
+func httpGet(u string) (string, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }
