@@ -8,17 +8,17 @@ import (
 // Error codes. Each maps to exactly one HTTP status in internal/api and back
 // in internal/client, so the CLI sees the same code the server produced.
 const (
-	EINVALID      = "invalid"       // the caller sent something malformed
-	ENOTFOUND     = "not_found"     // the named thing does not exist (or is not visible)
-	ECONFLICT     = "conflict"      // the thing exists already or changed underneath
-	EUNAUTHORIZED = "unauthorized"  // no valid credentials
-	EFORBIDDEN    = "forbidden"     // valid credentials, not allowed
-	ETOOLARGE     = "too_large"     // a body or field exceeds a limit
-	EUNAVAILABLE  = "unavailable"   // a dependency is down; retry later
-	EINTERNAL     = "internal"      // a bug or an unexpected fault
-	ECORRUPT      = "corrupt"       // stored bytes do not match their digest
-	ERANGE        = "range"         // a requested byte range cannot be satisfied
-	EUNSUPPORTED  = "unsupported"   // a valid request for something not offered
+	EINVALID      = "invalid"      // the caller sent something malformed
+	ENOTFOUND     = "not_found"    // the named thing does not exist (or is not visible)
+	ECONFLICT     = "conflict"     // the thing exists already or changed underneath
+	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	EFORBIDDEN    = "forbidden"    // valid credentials, not allowed
+	ETOOLARGE     = "too_large"    // a body or field exceeds a limit
+	EUNAVAILABLE  = "unavailable"  // a dependency is down; retry later
+	EINTERNAL     = "internal"     // a bug or an unexpected fault
+	ECORRUPT      = "corrupt"      // stored bytes do not match their digest
+	ERANGE        = "range"        // a requested byte range cannot be satisfied
+	EUNSUPPORTED  = "unsupported"  // a valid request for something not offered
 )
 
 // Error is an error a user can act on: Code classifies it, Message says what
