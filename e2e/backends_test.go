@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -56,9 +57,8 @@ func TestScaleOutBackends(t *testing.T) {
 	su.Path = strings.TrimSuffix(su.Path, "/") + "/e2e-" + lathe.NewID()[:10]
 
 	home := t.TempDir()
-	t.Setenv("LATHE_S3_ACCESS_KEY", opts.AccessKey)
-	t.Setenv("LATHE_S3_SECRET_KEY", opts.SecretKey)
-	p := up(t, home, "--store", pu.String(), "--blob", su.String())
+	p := upEnv(t, home, []string{"LATHE_S3_ACCESS_KEY=" + opts.AccessKey, "LATHE_S3_SECRET_KEY=" + opts.SecretKey},
+		"--store", pu.String(), "--blob", su.String())
 	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t)}
 
 	out, stderr, code := run(t, env, "info", "-o", "json")
@@ -76,8 +76,8 @@ func TestScaleOutBackends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make([]byte, 10)
-	if _, err := rc.Read(got); err != nil || !bytes.Equal(got, data[5:15]) {
+	got, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(got, data[5:15]) {
 		t.Fatalf("range read on S3: %q %v", got, err)
 	}
 	rc.Close()

@@ -72,8 +72,14 @@ var servingRE = regexp.MustCompile(`serving on (http://\S+)`)
 // prints its URL.
 func up(t *testing.T, home string, extra ...string) *proc {
 	t.Helper()
+	return upEnv(t, home, nil, extra...)
+}
+
+// upEnv is up with extra environment variables (KEY=VALUE).
+func upEnv(t *testing.T, home string, env []string, extra ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"up", "--addr", "127.0.0.1:0"}, extra...)...)
-	cmd.Env = append(os.Environ(), "LATHE_HOME="+home)
+	cmd.Env = append(append(os.Environ(), "LATHE_HOME="+home), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
