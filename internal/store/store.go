@@ -32,6 +32,9 @@ type Dialect struct {
 	// Lock, if set, runs before migrations inside their transaction to keep
 	// several servers from migrating at once (PostgreSQL advisory lock).
 	Lock string
+	// AuditLock, if set, runs at the start of each audit append to
+	// serialise appenders (SQLite needs none: it has one writer).
+	AuditLock string
 }
 
 // DB is the metadata store. Reads go to r, writes to w; on SQLite w is a

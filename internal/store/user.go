@@ -94,3 +94,96 @@ func (db *DB) EnsureUser(ctx context.Context, u *lathe.User) (*lathe.User, error
 	}
 	return db.UserByName(ctx, u.Name)
 }
+
+// ListUsers returns every user ordered by name.
+func (db *DB) ListUsers(ctx context.Context) ([]*lathe.User, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+userCols+` FROM users u ORDER BY u.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*lathe.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetUserDisabled disables or re-enables a user; lathe.ENOTFOUND if missing.
+func (db *DB) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
+	res, err := db.exec(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, userID)
+	if err != nil {
+		return fmt.Errorf("disable user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return lathe.Errorf(lathe.ENOTFOUND, "user not found")
+	}
+	return nil
+}
+
+const tokenCols = `t.id, t.user_id, t.name, t.prefix, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at`
+
+func scanToken(row interface{ Scan(...any) error }) (*lathe.Token, error) {
+	var t lathe.Token
+	var created int64
+	var expires, used, revoked sql.NullInt64
+	if err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.Hash, &created, &expires, &used, &revoked); err != nil {
+		return nil, err
+	}
+	t.CreatedAt = fromMS(created)
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = timePtr(expires), timePtr(used), timePtr(revoked)
+	return &t, nil
+}
+
+// Token returns a token record by ID, or lathe.ENOTFOUND.
+func (db *DB) Token(ctx context.Context, id string) (*lathe.Token, error) {
+	t, err := scanToken(db.r.QueryRowContext(ctx, db.q(`SELECT `+tokenCols+` FROM tokens t WHERE t.id = ?`), id))
+	if err != nil {
+		return nil, fmt.Errorf("get token %s: %w", id, notFound(err, "token %s not found", id))
+	}
+	return t, nil
+}
+
+// ListTokens returns the user's tokens, newest first.
+func (db *DB) ListTokens(ctx context.Context, userID string) ([]*lathe.Token, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+tokenCols+` FROM tokens t WHERE t.user_id = ? ORDER BY t.created_at DESC, t.id`), userID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []*lathe.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken marks a token revoked at time at; revoking a revoked token
+// keeps the first time. lathe.ENOTFOUND if missing.
+func (db *DB) RevokeToken(ctx context.Context, id string, at time.Time) error {
+	res, err := db.exec(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(at), id)
+	if err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return lathe.Errorf(lathe.ENOTFOUND, "token %s not found", id)
+	}
+	return nil
+}
+
+// UserByID returns a user by ID, or lathe.ENOTFOUND.
+func (db *DB) UserByID(ctx context.Context, id string) (*lathe.User, error) {
+	u, err := scanUser(db.r.QueryRowContext(ctx, db.q(`SELECT `+userCols+` FROM users u WHERE u.id = ?`), id))
+	if err != nil {
+		return nil, fmt.Errorf("get user: %w", notFound(err, "user not found"))
+	}
+	return u, nil
+}

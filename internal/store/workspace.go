@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/latheml/lathe"
@@ -71,4 +72,71 @@ func (db *DB) EnsureWorkspace(ctx context.Context, w *lathe.Workspace) (*lathe.W
 		return nil, err
 	}
 	return db.WorkspaceByName(ctx, w.Name)
+}
+
+// workspaceTables are the tables whose rows belong to a workspace and go with
+// it when it is deleted. Each later feature adds its tables here.
+var workspaceTables = []string{"blobs"}
+
+// WorkspaceUsage counts the rows a workspace owns, by table.
+func (db *DB) WorkspaceUsage(ctx context.Context, workspaceID string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, t := range workspaceTables {
+		var n int64
+		if err := db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM `+t+` WHERE workspace_id = ?`), workspaceID).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count %s: %w", t, err)
+		}
+		out[t] = n
+	}
+	return out, nil
+}
+
+// DeleteWorkspace deletes a workspace with its role assignments. Unless
+// force is set, a workspace that still owns rows is lathe.ECONFLICT; with
+// force those rows go too, in the same transaction. Bytes in the blob store
+// are shared by digest and are not touched.
+func (db *DB) DeleteWorkspace(ctx context.Context, workspaceID, name string, force bool) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range workspaceTables {
+			var n int64
+			if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM `+t+` WHERE workspace_id = ?`), workspaceID).Scan(&n); err != nil {
+				return fmt.Errorf("count %s: %w", t, err)
+			}
+			if n > 0 && !force {
+				return lathe.Errorf(lathe.ECONFLICT, "workspace %q is not empty (%d rows in %s); delete its contents first or pass --force", name, n, t)
+			}
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM `+t+` WHERE workspace_id = ?`), workspaceID); err != nil {
+				return fmt.Errorf("delete %s: %w", t, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM role_assignments WHERE workspace_id = ?`), workspaceID); err != nil {
+			return fmt.Errorf("delete role assignments: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM workspaces WHERE id = ?`), workspaceID)
+		if err != nil {
+			return fmt.Errorf("delete workspace: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return lathe.Errorf(lathe.ENOTFOUND, "workspace %q not found", name)
+		}
+		return nil
+	})
+}
+
+// CountBlobs returns the number and total size of the workspace's blobs.
+func (db *DB) CountBlobs(ctx context.Context, workspaceID string) (n, bytes int64, err error) {
+	err = db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs WHERE workspace_id = ?`), workspaceID).Scan(&n, &bytes)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count blobs: %w", err)
+	}
+	return n, bytes, nil
+}
+
+// CountMembers returns how many users hold a role in the workspace.
+func (db *DB) CountMembers(ctx context.Context, workspaceID string) (int64, error) {
+	var n int64
+	if err := db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM role_assignments WHERE workspace_id = ?`), workspaceID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count members: %w", err)
+	}
+	return n, nil
 }

@@ -20,10 +20,11 @@ import (
 // transaction-scoped advisory lock so several servers starting at once do
 // not migrate twice.
 var Dialect = store.Dialect{
-	Name:     "postgres",
-	Numbered: true,
-	IsUnique: isUnique,
-	Lock:     `SELECT pg_advisory_xact_lock(7342001)`,
+	Name:      "postgres",
+	Numbered:  true,
+	IsUnique:  isUnique,
+	Lock:      `SELECT pg_advisory_xact_lock(7342001)`,
+	AuditLock: `SELECT pg_advisory_xact_lock(7342002)`,
 }
 
 func isUnique(err error) bool {

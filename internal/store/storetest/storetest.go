@@ -34,6 +34,18 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"ConcurrentReadWrite", testConcurrent},
 		{"Reopen", testReopen},
 		{"NewerSchemaRefused", testNewerSchema},
+		{"Roles", testRoles},
+		{"WorkspaceDelete", testWorkspaceDelete},
+		{"Accounts", testAccounts},
+		{"Sessions", testSessions},
+		{"AuditChain", testAuditChain},
+		{"AuditConcurrent", testAuditConcurrent},
+	}
+	for i, tc := range tamperCases {
+		tests = append(tests, struct {
+			name string
+			fn   func(t *testing.T, open Opener)
+		}{"AuditTamper/" + tc.name, testAuditTamper(i)})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
