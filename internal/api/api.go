@@ -7,12 +7,14 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/access"
 	"github.com/latheml/lathe/internal/blob"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,9 +25,43 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, secret string) (lathe.Principal, error)
 }
 
-// Workspaces finds workspaces by name.
+// Authorizer applies the one access policy to a principal, a workspace name
+// ("" for none) and an action.
+type Authorizer interface {
+	Authorize(ctx context.Context, p lathe.Principal, workspace, action string) (*lathe.Workspace, lathe.Role, error)
+}
+
+// Workspaces manages workspaces.
 type Workspaces interface {
-	WorkspaceByName(ctx context.Context, name string) (*lathe.Workspace, error)
+	CreateWorkspace(ctx context.Context, p lathe.Principal, name, description string) (*lathe.WorkspaceRole, error)
+	ListWorkspaces(ctx context.Context, p lathe.Principal) ([]*lathe.WorkspaceRole, error)
+	Workspace(ctx context.Context, p lathe.Principal, name string) (*access.WorkspaceDetail, error)
+	DeleteWorkspace(ctx context.Context, p lathe.Principal, name string, force bool) error
+}
+
+// Accounts manages users, tokens and sign-in links.
+type Accounts interface {
+	ListUsers(ctx context.Context, p lathe.Principal) ([]*lathe.User, error)
+	CreateUser(ctx context.Context, p lathe.Principal, name, email string) (*lathe.User, error)
+	SetUserDisabled(ctx context.Context, p lathe.Principal, name string, disabled bool) error
+	ListTokens(ctx context.Context, p lathe.Principal, user string) ([]*lathe.Token, error)
+	CreateToken(ctx context.Context, p lathe.Principal, user, name string, expires *time.Time) (string, *lathe.Token, error)
+	RevokeToken(ctx context.Context, p lathe.Principal, id string) error
+	CreateSignInLink(ctx context.Context, p lathe.Principal, user string) (string, time.Time, error)
+}
+
+// Roles manages workspace role assignments.
+type Roles interface {
+	ListRoles(ctx context.Context, p lathe.Principal, workspace string) ([]*lathe.RoleAssignment, error)
+	AssignRole(ctx context.Context, p lathe.Principal, workspace, user string, role lathe.Role) (*lathe.RoleAssignment, error)
+	RevokeRole(ctx context.Context, p lathe.Principal, workspace, user string) error
+}
+
+// Auditor records and reads the audit log.
+type Auditor interface {
+	Record(ctx context.Context, e *lathe.AuditEvent) error
+	ListAudit(ctx context.Context, p lathe.Principal, f lathe.AuditFilter) ([]*lathe.AuditEvent, error)
+	VerifyAudit(ctx context.Context, p lathe.Principal) (*lathe.AuditVerdict, error)
 }
 
 // Content is the workspace view of the blob store.
@@ -62,8 +98,14 @@ type Options struct {
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 	Auth       Authenticator
+	Authorizer Authorizer
 	Workspaces Workspaces
+	Accounts   Accounts
+	Roles      Roles
+	Audit      Auditor
 	Content    Content
+	// Studio, if set, serves the web UI under /ui/ (and / redirects there).
+	Studio http.Handler
 	// Info describes the server (Principal and Limits are filled in here).
 	Info Info
 	// Ready checks each dependency; /readyz fails if any returns an error.
@@ -99,9 +141,16 @@ func New(opts Options) *API {
 	a.routes = a.table()
 	for i := range a.routes {
 		rt := &a.routes[i]
+		if _, ok := lathe.PolicyFor(rt.Action); !ok {
+			panic(fmt.Sprintf("api: route %s %s has action %q with no access rule", rt.Method, rt.Path, rt.Action))
+		}
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}
-	a.mux.Handle("/", a.wrap(&Route{ID: "notFound", Path: "/", Handler: a.notFound}))
+	a.mux.Handle("/", a.wrap(&Route{ID: "notFound", Path: "/", Action: lathe.ActInfo, Handler: a.notFound}))
+	if opts.Studio != nil {
+		a.mux.Handle("/ui/", opts.Studio)
+		a.mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	}
 	return a
 }
 

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/latheml/lathe"
 )
 
 // OpenAPI builds the OpenAPI 3.1 document of the route table. It is generated
@@ -21,8 +23,11 @@ func (a *API) OpenAPI() map[string]any {
 			"summary":     rt.Summary,
 			"tags":        []string{rt.Tag},
 		}
-		if rt.Public {
+		op["x-lathe-action"] = rt.Action
+		if rule, _ := lathe.PolicyFor(rt.Action); rule.Need == lathe.NeedPublic {
 			op["security"] = []any{}
+		} else {
+			op["x-lathe-access"] = accessText(rule)
 		}
 		var params []any
 		for _, name := range pathParams(rt.Path) {
@@ -87,6 +92,18 @@ func (a *API) OpenAPI() map[string]any {
 var (
 	pathParamRE = regexp.MustCompile(`\{([a-zA-Z_]+)\}`)
 )
+
+// accessText says in words who may call a route.
+func accessText(r lathe.Rule) string {
+	switch r.Need {
+	case lathe.NeedAuthenticated:
+		return "any signed-in user"
+	case lathe.NeedAdmin:
+		return "server administrators"
+	default:
+		return "workspace role " + string(r.Role) + " or above"
+	}
+}
 
 func pathParams(p string) []string {
 	var out []string

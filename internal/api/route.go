@@ -22,8 +22,9 @@ type Route struct {
 	ID      string // OpenAPI operationId
 	Summary string
 	Tag     string
-	// Public routes need no token (health, readiness, metrics).
-	Public bool
+	// Action names what the route does for the access policy
+	// (lathe.PolicyFor) and the audit log; every route has one.
+	Action string
 	// Body documents the JSON request body (nil: none); RawBody marks a
 	// streamed application/octet-stream body instead.
 	Body    any
@@ -33,6 +34,9 @@ type Route struct {
 	Response    any
 	RawResponse bool
 	Status      int // success status, 200 if zero
+	// ReadOnly marks a POST that changes nothing (a batch query), so it is
+	// not recorded in the audit log.
+	ReadOnly bool
 	Query       []Param
 	Headers     []Param
 	Handler     func(w http.ResponseWriter, r *http.Request) error
@@ -145,33 +149,65 @@ func (a *API) wrap(rt *Route) http.Handler {
 				return
 			}
 		}()
+		var ws *lathe.Workspace
 		err := func() error {
-			if !rt.Public {
-				p, err := a.opts.Auth.Authenticate(ctx, bearer(r))
-				if err != nil {
-					return err
-				}
-				user = p.UserName
-				ctx = context.WithValue(ctx, keyPrincipal, p)
+			rule, _ := lathe.PolicyFor(rt.Action)
+			if rule.Need == lathe.NeedPublic {
+				return rt.Handler(sw, r.WithContext(ctx))
 			}
+			p, err := a.opts.Auth.Authenticate(ctx, bearer(r))
+			if err != nil {
+				return err
+			}
+			user = p.UserName
+			ctx = context.WithValue(ctx, keyPrincipal, p)
+			name := ""
 			if strings.Contains(rt.Path, "{workspace}") {
-				name := r.PathValue("workspace")
-				if err := lathe.ValidateName("workspace", name); err != nil {
-					return err
-				}
-				ws, err := a.opts.Workspaces.WorkspaceByName(ctx, name)
-				if err != nil {
-					return err
-				}
-				ctx = context.WithValue(ctx, keyWorkspace, ws)
+				name = r.PathValue("workspace")
+			}
+			w, _, err := a.opts.Authorizer.Authorize(ctx, p, name, rt.Action)
+			ws = w
+			if err != nil {
+				return err
+			}
+			if w != nil {
+				ctx = context.WithValue(ctx, keyWorkspace, w)
 			}
 			return rt.Handler(sw, r.WithContext(ctx))
 		}()
 		if err != nil && sw.status == 0 {
 			a.writeError(sw, r.WithContext(ctx), err)
 		}
+		a.audit(ctx, r, rt, sw.status, user, ws, rid)
 		a.observe(r, rt, sw, user, rid, start, err)
 	})
+}
+
+// audit records mutating calls and denied ones in the audit log.
+func (a *API) audit(ctx context.Context, r *http.Request, rt *Route, status int, user string, ws *lathe.Workspace, rid string) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	denied := status == http.StatusUnauthorized || status == http.StatusForbidden
+	mutating := !rt.ReadOnly && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
+	if a.opts.Audit == nil || !(mutating || denied) {
+		return
+	}
+	e := &lathe.AuditEvent{Actor: user, Action: rt.ID, Target: r.Method + " " + r.URL.Path, Status: status, RequestID: rid, Outcome: lathe.OutcomeSuccess}
+	switch {
+	case denied:
+		e.Outcome = lathe.OutcomeDenied
+	case status >= 400:
+		e.Outcome = lathe.OutcomeFailure
+	}
+	if ws != nil {
+		e.WorkspaceID, e.Workspace = ws.ID, ws.Name
+	} else if n := r.PathValue("workspace"); n != "" && lathe.ValidateName("workspace", n) == nil {
+		e.Workspace = n
+	}
+	if err := a.opts.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
+		a.log.ErrorContext(ctx, "audit record failed", "request_id", rid, "action", e.Action, "error", err.Error())
+	}
 }
 
 // observe logs the request and records its metrics.

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/access"
 	"github.com/latheml/lathe/internal/api"
+	"github.com/latheml/lathe/internal/audit"
 	"github.com/latheml/lathe/internal/auth"
 	"github.com/latheml/lathe/internal/blob"
 	"github.com/latheml/lathe/internal/blob/file"
@@ -43,6 +45,8 @@ type Server struct {
 	blobs      blob.Store
 	blobKind   string
 	auth       *auth.Service
+	access     *access.Service
+	audit      *audit.Log
 	api        *api.API
 	ln         net.Listener
 	adminToken string
@@ -82,6 +86,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err := s.bootstrap(ctx); err != nil {
 		return nil, err
 	}
+	s.access = access.New(access.Options{Store: s.db, Tokens: s.auth, Audit: s.db, Now: now})
+	s.audit = audit.New(s.db, s.access, now)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.api = api.New(api.Options{
@@ -89,7 +95,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Registerer: reg,
 		Gatherer:   reg,
 		Auth:       s.auth,
-		Workspaces: s.db,
+		Authorizer: s.access,
+		Workspaces: s.access,
+		Accounts:   s.access,
+		Roles:      s.access,
+		Audit:      s.audit,
 		Content:    content.New(s.blobs, s.db, now),
 		Info: api.Info{
 			Version: lathe.Version, Store: s.db.Dialect(), Blob: s.blobKind,
@@ -248,12 +258,20 @@ func loadSecret(path string) ([]byte, error) {
 // is left alone.
 func (s *Server) bootstrap(ctx context.Context) error {
 	t := now()
-	if _, err := s.db.EnsureWorkspace(ctx, &lathe.Workspace{ID: lathe.NewID(), Name: lathe.DefaultWorkspace, Description: "Created at first start.", CreatedAt: t, CreatedBy: lathe.AdminUser}); err != nil {
+	ws, err := s.db.EnsureWorkspace(ctx, &lathe.Workspace{ID: lathe.NewID(), Name: lathe.DefaultWorkspace, Description: "Created at first start.", CreatedAt: t, CreatedBy: lathe.AdminUser})
+	if err != nil {
 		return fmt.Errorf("bootstrap default workspace: %w", err)
 	}
 	admin, err := s.db.EnsureUser(ctx, &lathe.User{ID: lathe.NewID(), Name: lathe.AdminUser, Admin: true, CreatedAt: t})
 	if err != nil {
 		return fmt.Errorf("bootstrap admin user: %w", err)
+	}
+	if n, err := s.db.CountMembers(ctx, ws.ID); err != nil {
+		return fmt.Errorf("bootstrap default workspace owner: %w", err)
+	} else if n == 0 {
+		if err := s.db.AssignRole(ctx, &lathe.RoleAssignment{WorkspaceID: ws.ID, Workspace: ws.Name, UserID: admin.ID, Role: lathe.RoleOwner, CreatedAt: t, CreatedBy: lathe.AdminUser}); err != nil {
+			return fmt.Errorf("bootstrap default workspace owner: %w", err)
+		}
 	}
 	path := s.AdminTokenPath()
 	b, err := os.ReadFile(path)
