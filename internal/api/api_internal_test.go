@@ -118,3 +118,55 @@ func TestRequestID(t *testing.T) {
 		t.Errorf("malformed client id kept or bad replacement: %q", got)
 	}
 }
+
+// TestEveryRouteHasAnAccessRule walks the route table: a route whose action
+// has no rule in the policy would be unreachable (or, worse, unchecked).
+func TestEveryRouteHasAnAccessRule(t *testing.T) {
+	t.Parallel()
+	a := New(Options{})
+	if len(a.Routes()) < 10 {
+		t.Fatalf("only %d routes", len(a.Routes()))
+	}
+	for _, rt := range a.Routes() {
+		rule, ok := lathe.PolicyFor(rt.Action)
+		if rt.Action == "" || !ok {
+			t.Errorf("%s %s (%s) has no access rule for action %q", rt.Method, rt.Path, rt.ID, rt.Action)
+			continue
+		}
+		if rule.Need == lathe.NeedRole && !strings.Contains(rt.Path, "{workspace}") {
+			t.Errorf("%s %s needs a workspace role but has no {workspace} in its path", rt.Method, rt.Path)
+		}
+		if rule.Need == lathe.NeedPublic && strings.HasPrefix(rt.Path, "/api/") {
+			t.Errorf("%s %s is public but under /api/: every API route needs a token", rt.Method, rt.Path)
+		}
+	}
+}
+
+func TestPolicyRanks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		have, need lathe.Role
+		ok         bool
+	}{
+		{lathe.RoleOwner, lathe.RoleReader, true},
+		{lathe.RoleReader, lathe.RoleDataScientist, false},
+		{lathe.RoleDataScientist, lathe.RoleDataScientist, true},
+		{lathe.RoleDataScientist, lathe.RoleContributor, false},
+		{lathe.RoleContributor, lathe.RoleOwner, false},
+		{"", lathe.RoleReader, false},
+		{lathe.RoleOwner, "", false},
+	}
+	for _, tc := range tests {
+		if got := tc.have.AtLeast(tc.need); got != tc.ok {
+			t.Errorf("%q.AtLeast(%q) = %v", tc.have, tc.need, got)
+		}
+	}
+	for _, in := range []string{"Data Scientist", "data_scientist", "DATA-SCIENTIST", "datascientist"} {
+		if r, err := lathe.ParseRole(in); err != nil || r != lathe.RoleDataScientist {
+			t.Errorf("ParseRole(%q) = %q, %v", in, r, err)
+		}
+	}
+	if _, err := lathe.ParseRole("admin"); err == nil {
+		t.Error("ParseRole(admin) should fail: admin is not a workspace role")
+	}
+}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -254,10 +253,4 @@ func (a *API) notFound(w http.ResponseWriter, r *http.Request) error {
 			"method %s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))}
 	}
 	return lathe.Errorf(lathe.ENOTFOUND, "no API route %s %s; GET /api/v1/openapi.json lists the routes", r.Method, r.URL.Path)
-}
-
-// cursorOK reports whether a client-sent cursor has a plausible form.
-func cursorOK(c string) bool {
-	_, err := base64.RawURLEncoding.DecodeString(c)
-	return err == nil && len(c) <= 512
 }
