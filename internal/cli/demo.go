@@ -81,12 +81,13 @@ func (a *app) runDemo(ctx context.Context, dataDir, addr string, exit, keep bool
 	if err != nil {
 		return err
 	}
-	env := &demo.Env{Client: c, Workspace: lathe.DefaultWorkspace, Out: a.io.Out, Facts: map[string]string{}}
+	env := &demo.Env{Admin: c, Client: c, URL: srv.URL(), Workspace: lathe.DefaultWorkspace, Out: a.io.Out, Facts: map[string]string{}}
 	runErr := demo.Run(sctx, env)
 	if runErr == nil && !exit {
 		fmt.Fprintf(a.io.Out, "\nAll stages done. Lathe is serving on %s\n", srv.URL())
-		fmt.Fprintf(a.io.Out, "  export LATHE_URL=%s LATHE_TOKEN=$(cat %s)\n", srv.URL(), srv.AdminTokenPath())
-		fmt.Fprintf(a.io.Out, "  lathe blob list\n")
+		fmt.Fprintf(a.io.Out, "  studio:   %s  (sign in as %s, once)\n", env.Facts["signin"], demo.DemoUser)
+		fmt.Fprintf(a.io.Out, "  CLI:      export LATHE_URL=%s LATHE_TOKEN=$(cat %s)\n", srv.URL(), srv.AdminTokenPath())
+		fmt.Fprintf(a.io.Out, "            lathe blob list -w %s; lathe audit list -w %s; lathe audit verify\n", demo.DemoWorkspace, demo.DemoWorkspace)
 	}
 	if runErr != nil || exit {
 		stop()

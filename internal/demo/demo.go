@@ -38,10 +38,14 @@ func Dataset(name string) ([]byte, error) {
 	return b, nil
 }
 
-// Env is what stages share: the API client, the workspace, where to report,
+// Env is what stages share: the API clients, the workspace, where to report,
 // and facts earlier stages leave for later ones.
 type Env struct {
+	// Admin is a client with the admin token; Client is the one stages use
+	// to act as the demo's data scientist once the governance stage made her.
+	Admin     *client.Client
 	Client    *client.Client
+	URL       string
 	Workspace string
 	Out       io.Writer
 	Facts     map[string]string
@@ -62,6 +66,7 @@ type Stage struct {
 // Stages returns the tour, in lifecycle order.
 func Stages() []Stage {
 	return []Stage{
+		{Name: "governance", Summary: "create a workspace and a data scientist in it, with a studio sign-in link", Run: governance},
 		{Name: "data", Summary: "store the bank-marketing data set, content-addressed", Run: storeData},
 	}
 }
