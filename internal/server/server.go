@@ -160,6 +160,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	g.Go(func() error { return s.sweepSessions(gctx, time.Hour) })
 	g.Go(func() error {
 		<-gctx.Done()
 		s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
@@ -171,6 +172,28 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	})
 	return g.Wait()
+}
+
+// sweepSessions deletes expired studio sessions and sign-in links every
+// interval until ctx ends.
+func (s *Server) sweepSessions(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			n, err := s.db.DeleteExpiredSessions(ctx, now())
+			if err != nil {
+				s.log.Warn("sweep expired sessions", "error", err)
+				continue
+			}
+			if n > 0 {
+				s.log.Debug("swept expired sessions", "rows", n)
+			}
+		}
+	}
 }
 
 func (s *Server) close() {
