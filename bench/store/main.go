@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -26,7 +27,8 @@ import (
 )
 
 func main() {
-	n := flag.Int("n", 4000, "rows per measurement")
+	n := flag.Int("n", 2000, "rows per measurement")
+	rounds := flag.Int("rounds", 5, "alternating rounds per mode; the median is reported")
 	workers := flag.Int("workers", 8, "concurrent writers in the concurrent measurement")
 	flag.Parse()
 	ctx := context.Background()
@@ -41,7 +43,7 @@ func main() {
 	raw, err := sql.Open("sqlite", sqlite.DSN(path, false))
 	check(err)
 	raw.SetMaxOpenConns(1)
-	compare(ctx, "sqlite", db, raw, "?", *n, *workers)
+	compare(ctx, "sqlite", db, raw, "?", *n, *workers, *rounds)
 	_ = db.Close()
 	_ = raw.Close()
 
@@ -61,7 +63,7 @@ func main() {
 		raw, err := sql.Open("pgx", u.String())
 		check(err)
 		raw.SetMaxOpenConns(16)
-		compare(ctx, "postgres", db, raw, "$", *n, *workers)
+		compare(ctx, "postgres", db, raw, "$", *n, *workers, *rounds)
 		_ = db.Close()
 		_ = raw.Close()
 	} else {
@@ -70,8 +72,9 @@ func main() {
 }
 
 // compare times n PutBlob calls against n raw INSERTs of the same shape of
-// row, once from one goroutine and once from several.
-func compare(ctx context.Context, name string, db *store.DB, raw *sql.DB, ph string, n, workers int) {
+// row, once from one goroutine and once from several, alternating the two
+// for several rounds so machine noise hits both alike, and reports medians.
+func compare(ctx context.Context, name string, db *store.DB, raw *sql.DB, ph string, n, workers, rounds int) {
 	ws := &lathe.Workspace{ID: lathe.NewID(), Name: "bench-" + name, CreatedAt: time.Now()}
 	check(db.CreateWorkspace(ctx, ws))
 	query := `INSERT INTO blobs (workspace_id, digest, size, created_at, created_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, digest) DO NOTHING`
@@ -87,16 +90,20 @@ func compare(ctx context.Context, name string, db *store.DB, raw *sql.DB, ph str
 		label string
 		w     int
 	}{{"sequential", 1}, {fmt.Sprintf("%d writers", workers), workers}} {
-		base := next() * 10_000_000
-		storeRate := rate(n, mode.w, func(i int) error {
-			return db.PutBlob(ctx, &lathe.Blob{WorkspaceID: ws.ID, Digest: digest(base + i), Size: int64(i), CreatedAt: time.Now(), CreatedBy: "bench"})
-		})
-		base = next() * 10_000_000
-		rawRate := rate(n, mode.w, func(i int) error {
-			_, err := stmt.ExecContext(ctx, ws.ID, string(digest(base+i)), int64(i), time.Now().UnixMilli(), "bench")
-			return err
-		})
-		fmt.Printf("%-10s %-12s %12.0f %12.0f %7.2f\n", name, mode.label, storeRate, rawRate, storeRate/rawRate)
+		var storeRates, rawRates []float64
+		for r := 0; r < rounds; r++ {
+			base := next() * 10_000_000
+			storeRates = append(storeRates, rate(n, mode.w, func(i int) error {
+				return db.PutBlob(ctx, &lathe.Blob{WorkspaceID: ws.ID, Digest: digest(base + i), Size: int64(i), CreatedAt: time.Now(), CreatedBy: "bench"})
+			}))
+			base = next() * 10_000_000
+			rawRates = append(rawRates, rate(n, mode.w, func(i int) error {
+				_, err := stmt.ExecContext(ctx, ws.ID, string(digest(base+i)), int64(i), time.Now().UnixMilli(), "bench")
+				return err
+			}))
+		}
+		sr, rr := median(storeRates), median(rawRates)
+		fmt.Printf("%-10s %-12s %12.0f %12.0f %7.2f\n", name, mode.label, sr, rr, sr/rr)
 	}
 }
 
@@ -113,6 +120,12 @@ func rate(n, w int, fn func(i int) error) float64 {
 	}
 	wg.Wait()
 	return float64(n) / time.Since(start).Seconds()
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }
 
 func digest(i int) lathe.Digest { return lathe.Digest(fmt.Sprintf("sha256:%064x", i)) }
