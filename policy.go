@@ -24,6 +24,11 @@ const (
 	ActDataRead        = "data.read"
 	ActDataWrite       = "data.write"
 	ActComputeWrite    = "compute.write"
+	ActTrackingRead    = "tracking.read"
+	ActTrackingWrite   = "tracking.write"
+	// ActSignedUpload is an upload authorised by a signature in its URL
+	// (multipart artifact parts), checked by the handler itself.
+	ActSignedUpload = "upload.signed"
 )
 
 // Need is the kind of requirement a rule sets.
@@ -48,6 +53,7 @@ type Rule struct {
 var policy = map[string]Rule{
 	ActHealth:          {Need: NeedPublic},
 	ActSession:         {Need: NeedPublic},
+	ActSignedUpload:    {Need: NeedPublic},
 	ActInfo:            {Need: NeedAuthenticated},
 	ActWorkspaceList:   {Need: NeedAuthenticated},
 	ActUserList:        {Need: NeedAuthenticated},
@@ -62,6 +68,8 @@ var policy = map[string]Rule{
 	ActAuditRead:       {Need: NeedRole, Role: RoleReader},
 	ActDataRead:        {Need: NeedRole, Role: RoleReader},
 	ActDataWrite:       {Need: NeedRole, Role: RoleDataScientist},
+	ActTrackingRead:    {Need: NeedRole, Role: RoleReader},
+	ActTrackingWrite:   {Need: NeedRole, Role: RoleDataScientist},
 	ActComputeWrite:    {Need: NeedRole, Role: RoleContributor},
 	ActRoleWrite:       {Need: NeedRole, Role: RoleOwner},
 	ActWorkspaceDelete: {Need: NeedRole, Role: RoleOwner},

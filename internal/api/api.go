@@ -106,6 +106,9 @@ type Options struct {
 	Content    Content
 	// Studio, if set, serves the web UI under /ui/ (and / redirects there).
 	Studio http.Handler
+	// Extra routes from other surfaces (the MLflow API), run through the
+	// same middleware and policy.
+	Extra []Route
 	// Info describes the server (Principal and Limits are filled in here).
 	Info Info
 	// Ready checks each dependency; /readyz fails if any returns an error.
@@ -138,7 +141,7 @@ func New(opts Options) *API {
 	if opts.Gatherer != nil {
 		a.prom = promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{})
 	}
-	a.routes = a.table()
+	a.routes = append(a.table(), opts.Extra...)
 	for i := range a.routes {
 		rt := &a.routes[i]
 		if _, ok := lathe.PolicyFor(rt.Action); !ok {
@@ -148,7 +151,10 @@ func New(opts Options) *API {
 	}
 	a.mux.Handle("/", a.wrap(&Route{ID: "notFound", Path: "/", Action: lathe.ActInfo, Handler: a.notFound}))
 	if opts.Studio != nil {
-		a.mux.Handle("/ui/", opts.Studio)
+		// The studio authenticates with its own session cookies and checks
+		// the same policy per page; here it only gets the request id,
+		// logs and metrics.
+		a.mux.Handle("/ui/", a.observed("studio", opts.Studio))
 		a.mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	}
 	return a

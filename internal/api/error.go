@@ -64,8 +64,12 @@ func Status(code string) int {
 
 // writeError writes err in the one error shape. Internal errors are logged
 // with the request id and reach the client only as a generic message.
-func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, rt *Route, err error) {
 	code := lathe.ErrorCode(err)
+	if rt.Compat {
+		a.writeMLflowError(w, r, err)
+		return
+	}
 	status := Status(code)
 	var se *statusError
 	if errors.As(err, &se) {
@@ -139,4 +143,49 @@ func jsonError(err error, max int64) error {
 	default:
 		return lathe.Errorf(lathe.EINVALID, "request body: %s", fmt.Sprint(err))
 	}
+}
+
+// MLflowError is the error shape of the MLflow REST API.
+type MLflowError struct {
+	ErrorCode string `json:"error_code"`
+	Message   string `json:"message"`
+}
+
+// MLflowStatus maps an error code to MLflow's error_code and HTTP status.
+func MLflowStatus(code string) (string, int) {
+	switch code {
+	case lathe.EINVALID, lathe.ETOOLARGE, lathe.ERANGE, lathe.EUNSUPPORTED:
+		return "INVALID_PARAMETER_VALUE", http.StatusBadRequest
+	case lathe.ECONFLICT:
+		return "RESOURCE_ALREADY_EXISTS", http.StatusBadRequest
+	case lathe.ENOTFOUND:
+		return "RESOURCE_DOES_NOT_EXIST", http.StatusNotFound
+	case lathe.EUNAUTHORIZED:
+		return "UNAUTHENTICATED", http.StatusUnauthorized
+	case lathe.EFORBIDDEN:
+		return "PERMISSION_DENIED", http.StatusForbidden
+	case lathe.EUNAVAILABLE:
+		return "TEMPORARILY_UNAVAILABLE", http.StatusServiceUnavailable
+	default:
+		return "INTERNAL_ERROR", http.StatusInternalServerError
+	}
+}
+
+func (a *API) writeMLflowError(w http.ResponseWriter, r *http.Request, err error) {
+	code := lathe.ErrorCode(err)
+	mcode, status := MLflowStatus(code)
+	var e *lathe.Error
+	msg := err.Error()
+	if errors.As(err, &e) {
+		msg = e.Message // MLflow clients show the message alone
+	}
+	if code == lathe.EINTERNAL {
+		rid := RequestIDFrom(r.Context())
+		a.log.ErrorContext(r.Context(), "internal error", "request_id", rid, "error", err.Error())
+		msg = "internal error (request id " + rid + "); the server log has details"
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="lathe", charset="UTF-8"`)
+	}
+	writeJSON(w, status, MLflowError{ErrorCode: mcode, Message: msg})
 }

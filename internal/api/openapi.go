@@ -18,6 +18,9 @@ func (a *API) OpenAPI() map[string]any {
 	g := &schemaGen{schemas: map[string]any{}}
 	paths := map[string]map[string]any{}
 	for _, rt := range a.routes {
+		if rt.Compat {
+			continue
+		}
 		op := map[string]any{
 			"operationId": rt.ID,
 			"summary":     rt.Summary,

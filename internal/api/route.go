@@ -36,6 +36,12 @@ type Route struct {
 	// ReadOnly marks a POST that changes nothing (a batch query), so it is
 	// not recorded in the audit log.
 	ReadOnly bool
+	// Compat marks a route of another product's API (MLflow): errors use
+	// that API's shape and the route is not in Lathe's OpenAPI document.
+	Compat bool
+	// DefaultWorkspace makes a workspace-scoped action without {workspace}
+	// in the path act on the default workspace.
+	DefaultWorkspace bool
 	Query       []Param
 	Headers     []Param
 	Handler     func(w http.ResponseWriter, r *http.Request) error
@@ -142,7 +148,7 @@ func (a *API) wrap(rt *Route) http.Handler {
 				}
 				err := fmt.Errorf("panic: %v", v)
 				if sw.status == 0 {
-					a.writeError(sw, r.WithContext(ctx), err)
+					a.writeError(sw, r.WithContext(ctx), rt, err)
 				}
 				a.observe(r, rt, sw, user, rid, start, err)
 				return
@@ -163,6 +169,8 @@ func (a *API) wrap(rt *Route) http.Handler {
 			name := ""
 			if strings.Contains(rt.Path, "{workspace}") {
 				name = r.PathValue("workspace")
+			} else if rt.DefaultWorkspace {
+				name = lathe.DefaultWorkspace
 			}
 			w, _, err := a.opts.Authorizer.Authorize(ctx, p, name, rt.Action)
 			ws = w
@@ -175,10 +183,26 @@ func (a *API) wrap(rt *Route) http.Handler {
 			return rt.Handler(sw, r.WithContext(ctx))
 		}()
 		if err != nil && sw.status == 0 {
-			a.writeError(sw, r.WithContext(ctx), err)
+			a.writeError(sw, r.WithContext(ctx), rt, err)
 		}
 		a.audit(ctx, r, rt, sw.status, user, ws, rid)
 		a.observe(r, rt, sw, user, rid, start, err)
+	})
+}
+
+// observed wraps a handler that does its own authentication with the
+// request id, the request log line and the metrics.
+func (a *API) observed(id string, h http.Handler) http.Handler {
+	rt := &Route{ID: id}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rid := requestID(r)
+		w.Header().Set("X-Request-Id", rid)
+		sw := &statusWriter{ResponseWriter: w}
+		a.metrics.inFlight.Inc()
+		defer a.metrics.inFlight.Dec()
+		h.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), keyRequestID, rid)))
+		a.observe(r, rt, sw, "", rid, start, nil)
 	})
 }
 

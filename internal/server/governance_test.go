@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/web"
 )
 
 // jsonCall makes a request with a JSON body and decodes a JSON answer.
@@ -214,5 +215,24 @@ func TestAuditListAndVerify(t *testing.T) {
 	h.jsonCall("GET", "/api/v1/audit/verify", h.token, "", &v)
 	if !v.OK || v.Checked < 6 {
 		t.Fatalf("verdict = %+v", v)
+	}
+}
+
+// TestEveryStudioRouteHasAnAccessRule walks the studio's routes: each one
+// that is checked against the policy must name an action the policy knows.
+func TestEveryStudioRouteHasAnAccessRule(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	routes := h.srv.StudioRoutes()
+	if len(routes) < 10 {
+		t.Fatalf("only %d studio routes", len(routes))
+	}
+	for _, rt := range routes {
+		if rt.Access != web.Policy {
+			continue
+		}
+		if _, ok := lathe.PolicyFor(rt.Action); !ok {
+			t.Errorf("studio %s %s: action %q has no access rule", rt.Method, rt.Path, rt.Action)
+		}
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/latheml/lathe/internal/store"
 	"github.com/latheml/lathe/internal/store/postgres"
 	"github.com/latheml/lathe/internal/store/sqlite"
+	"github.com/latheml/lathe/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -48,6 +49,7 @@ type Server struct {
 	access     *access.Service
 	audit      *audit.Log
 	api        *api.API
+	studio     *web.Studio
 	ln         net.Listener
 	adminToken string
 	started    time.Time
@@ -88,6 +90,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	}
 	s.access = access.New(access.Options{Store: s.db, Tokens: s.auth, Audit: s.db, Now: now})
 	s.audit = audit.New(s.db, s.access, now)
+	cont := content.New(s.blobs, s.db, now)
+	s.studio, err = web.New(web.Options{
+		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
+		Audit: s.audit, Data: studioData{s.access, cont}, Logger: log, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.api = api.New(api.Options{
@@ -100,7 +110,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Accounts:   s.access,
 		Roles:      s.access,
 		Audit:      s.audit,
-		Content:    content.New(s.blobs, s.db, now),
+		Content:    cont,
+		Studio:     s.studio,
 		Info: api.Info{
 			Version: lathe.Version, Store: s.db.Dialect(), Blob: s.blobKind,
 			SchemaVersion: s.db.SchemaVersion(), StartedAt: s.started,
@@ -328,5 +339,22 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	return nil
 }
 
+// studioData lists a workspace's blobs for the studio's Data page.
+type studioData struct {
+	access  *access.Service
+	content *content.Service
+}
+
+func (d studioData) ListBlobs(ctx context.Context, p lathe.Principal, workspace, cursor string, limit int) ([]*lathe.Blob, string, error) {
+	w, _, err := d.access.Authorize(ctx, p, workspace, lathe.ActDataRead)
+	if err != nil {
+		return nil, "", err
+	}
+	return d.content.List(ctx, w.ID, cursor, limit)
+}
+
 // Routes returns the API's route table.
 func (s *Server) Routes() []api.Route { return s.api.Routes() }
+
+// StudioRoutes returns the studio's route table.
+func (s *Server) StudioRoutes() []web.Route { return s.studio.Routes() }

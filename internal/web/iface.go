@@ -1,0 +1,83 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"github.com/latheml/lathe"
+)
+
+// Sessions signs browsers in and out.
+type Sessions interface {
+	// SignIn exchanges an API token for a new session; EUNAUTHORIZED if the
+	// token is bad.
+	SignIn(ctx context.Context, token string) (secret string, s *lathe.Session, err error)
+	// RedeemSignInLink exchanges a one-time link code for a session.
+	RedeemSignInLink(ctx context.Context, code string) (secret string, s *lathe.Session, err error)
+	// Session returns the session a cookie secret names and who it acts as;
+	// EUNAUTHORIZED if it is expired or unknown.
+	Session(ctx context.Context, secret string) (*lathe.Session, lathe.Principal, error)
+	// SignOut ends the session.
+	SignOut(ctx context.Context, secret string) error
+}
+
+// Authorizer decides, from the one policy table, whether p may do action in
+// workspace ("" for workspace-less actions). It returns the workspace and
+// p's role there; ENOTFOUND if p is not a member (so existence does not
+// leak), EFORBIDDEN if the role is too low.
+type Authorizer interface {
+	Authorize(ctx context.Context, p lathe.Principal, workspace, action string) (*lathe.Workspace, lathe.Role, error)
+}
+
+// Workspaces lists workspaces and summarises one.
+type Workspaces interface {
+	// ListWorkspaces returns the workspaces p can see, with p's role.
+	ListWorkspaces(ctx context.Context, p lathe.Principal) ([]*lathe.WorkspaceRole, error)
+	// Overview returns what a workspace's home page shows.
+	Overview(ctx context.Context, p lathe.Principal, workspace string) (*lathe.Overview, error)
+}
+
+// Accounts manages users and their API tokens.
+type Accounts interface {
+	// ListUsers lists the server's users (the studio asks only for admins).
+	ListUsers(ctx context.Context, p lathe.Principal) ([]*lathe.User, error)
+	// CreateUser is for server admins only (EFORBIDDEN otherwise).
+	CreateUser(ctx context.Context, p lathe.Principal, name, email string) (*lathe.User, error)
+	// SetUserDisabled is for server admins only.
+	SetUserDisabled(ctx context.Context, p lathe.Principal, name string, disabled bool) error
+	// ListTokens lists p's own tokens, or any user's for admins.
+	ListTokens(ctx context.Context, p lathe.Principal, user string) ([]*lathe.Token, error)
+	// CreateToken issues a token and returns its secret, shown once.
+	CreateToken(ctx context.Context, p lathe.Principal, user, name string, expires *time.Time) (secret string, t *lathe.Token, err error)
+	// RevokeToken revokes one of p's tokens (any user's for admins).
+	RevokeToken(ctx context.Context, p lathe.Principal, id string) error
+}
+
+// Roles manages role assignments in a workspace.
+type Roles interface {
+	// ListRoles lists the workspace's role assignments.
+	ListRoles(ctx context.Context, p lathe.Principal, workspace string) ([]*lathe.RoleAssignment, error)
+	// AssignRole is for owners; ECONFLICT when it would remove the last owner.
+	AssignRole(ctx context.Context, p lathe.Principal, workspace, user string, role lathe.Role) (*lathe.RoleAssignment, error)
+	// RevokeRole removes a user's role in the workspace (owners; ECONFLICT
+	// for the last owner).
+	RevokeRole(ctx context.Context, p lathe.Principal, workspace, user string) error
+}
+
+// Audit reads, verifies and appends to the audit log.
+type Audit interface {
+	// ListAudit returns matching events, newest first; f.WorkspaceID ""
+	// means every workspace (admins only).
+	ListAudit(ctx context.Context, p lathe.Principal, f lathe.AuditFilter) ([]*lathe.AuditEvent, error)
+	// VerifyAudit checks the whole hash chain.
+	VerifyAudit(ctx context.Context, p lathe.Principal) (*lathe.AuditVerdict, error)
+	// Record appends one event; the log fills in Seq and the hashes.
+	Record(ctx context.Context, e *lathe.AuditEvent) error
+}
+
+// Data lists a workspace's stored content.
+type Data interface {
+	// ListBlobs returns a page of the workspace's blobs, newest first, and
+	// the cursor of the next page ("" on the last).
+	ListBlobs(ctx context.Context, p lathe.Principal, workspace, cursor string, limit int) ([]*lathe.Blob, string, error)
+}

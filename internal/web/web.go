@@ -1,0 +1,101 @@
+// Package web is Lathe's studio: the browser UI served under /ui/. Pages are
+// rendered on the server from html/template files; one CSS file and one small
+// JavaScript file come with them, all embedded in the binary, so building it
+// needs no Node toolchain and every page works without JavaScript (the script
+// only adds conveniences such as submitting the workspace switcher on
+// change).
+//
+// The studio keeps no state of its own. Sessions, permissions and data come
+// through the small interfaces declared in iface.go, which the composition
+// root satisfies with the real services; tests use in-memory fakes.
+//
+// Shared components that later pages reuse live here too: Table (server-side
+// sorting and pagination), LineChart (an SVG chart rendered in Go), status
+// badges, empty states and the error page.
+package web
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+//go:embed templates/*.html static/*
+var files embed.FS
+
+// Options configure the studio.
+type Options struct {
+	Sessions   Sessions
+	Authorizer Authorizer
+	Workspaces Workspaces
+	Accounts   Accounts
+	Roles      Roles
+	Audit      Audit
+	Data       Data
+	// Logger receives internal errors and refused requests.
+	Logger *slog.Logger
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+	// Secure marks cookies Secure; set it when the studio is served over https.
+	Secure bool
+}
+
+// Studio is the studio's HTTP handler. Mount it at /ui/ and at GET /{$}
+// (the bare root redirects to /ui/).
+type Studio struct {
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	mux    *http.ServeMux
+	routes []Route
+	pages  map[string]*template.Template
+	assets map[string]*asset
+}
+
+// New builds the studio: it parses the embedded templates and registers
+// every route.
+func New(opts Options) (*Studio, error) {
+	for name, missing := range map[string]bool{
+		"Sessions": opts.Sessions == nil, "Authorizer": opts.Authorizer == nil, "Workspaces": opts.Workspaces == nil,
+		"Accounts": opts.Accounts == nil, "Roles": opts.Roles == nil, "Audit": opts.Audit == nil, "Data": opts.Data == nil,
+	} {
+		if missing {
+			return nil, fmt.Errorf("web: Options.%s is nil; the studio needs every service", name)
+		}
+	}
+	s := &Studio{opts: opts, log: opts.Logger, now: opts.Now, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	static, err := fs.Sub(files, "static")
+	if err != nil {
+		return nil, fmt.Errorf("web: static files: %w", err)
+	}
+	if s.assets, err = loadAssets(static); err != nil {
+		return nil, err
+	}
+	if s.pages, err = s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.routes = s.table()
+	for i := range s.routes {
+		rt := &s.routes[i]
+		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
+	s.mux.Handle("/ui/", s.wrap(&Route{Path: "/ui/", Access: Public, h: s.notFound}))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Studio) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Routes returns the studio's route table, so a test can check that every
+// route has an authorization entry.
+func (s *Studio) Routes() []Route { return s.routes }
