@@ -42,9 +42,9 @@ type Route struct {
 	// DefaultWorkspace makes a workspace-scoped action without {workspace}
 	// in the path act on the default workspace.
 	DefaultWorkspace bool
-	Query       []Param
-	Headers     []Param
-	Handler     func(w http.ResponseWriter, r *http.Request) error
+	Query            []Param
+	Headers          []Param
+	Handler          func(w http.ResponseWriter, r *http.Request) error
 }
 
 // Param documents one query parameter or header.

@@ -52,7 +52,7 @@ func (a *API) table() []Route {
 			Summary: "Disable or re-enable a user (server administrators). A disabled user's tokens stop working at once.",
 			Body:    UpdateUserRequest{}, Response: lathe.User{}, Handler: a.updateUser},
 		{Method: "GET", Path: "/api/v1/users/{user}/tokens", ID: "listTokens", Tag: "users", Action: lathe.ActTokenSelf,
-			Summary: "A user's API tokens, without secrets (yours, or anyone's for administrators; `me` is you).",
+			Summary:  "A user's API tokens, without secrets (yours, or anyone's for administrators; `me` is you).",
 			Response: Page[lathe.Token]{}, Handler: a.listTokens},
 		{Method: "POST", Path: "/api/v1/users/{user}/tokens", ID: "createToken", Tag: "users", Action: lathe.ActTokenSelf, Status: http.StatusCreated,
 			Summary: "Create an API token; its secret is in this response only.", Body: CreateTokenRequest{}, Response: CreatedToken{}, Handler: a.createToken},
@@ -67,7 +67,7 @@ func (a *API) table() []Route {
 		{Method: "GET", Path: ws + "/audit", ID: "listWorkspaceAudit", Tag: "audit", Action: lathe.ActAuditRead,
 			Summary: "The workspace's audit events, newest first.", Query: auditParams, Response: Page[lathe.AuditEvent]{}, Handler: a.listAudit},
 		{Method: "GET", Path: "/api/v1/audit/verify", ID: "verifyAudit", Tag: "audit", Action: lathe.ActAuditVerify,
-			Summary: "Check the audit log's hash chain and name the first row that was edited, deleted or reordered.",
+			Summary:  "Check the audit log's hash chain and name the first row that was edited, deleted or reordered.",
 			Response: lathe.AuditVerdict{}, Handler: a.verifyAudit},
 
 		// Blobs.
@@ -86,7 +86,7 @@ func (a *API) table() []Route {
 			Handler: a.getBlob},
 		{Method: "POST", Path: ws + "/blobs/exists", ID: "blobsExist", Tag: "blobs", Action: lathe.ActDataRead,
 			Summary: "Which of up to 1000 digests the workspace holds, in order.", ReadOnly: true,
-			Body:    ExistsRequest{}, Response: ExistsResponse{}, Handler: a.blobsExist},
+			Body: ExistsRequest{}, Response: ExistsResponse{}, Handler: a.blobsExist},
 	}
 }
 

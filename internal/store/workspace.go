@@ -74,19 +74,41 @@ func (db *DB) EnsureWorkspace(ctx context.Context, w *lathe.Workspace) (*lathe.W
 	return db.WorkspaceByName(ctx, w.Name)
 }
 
-// workspaceTables are the tables whose rows belong to a workspace and go with
-// it when it is deleted. Each later feature adds its tables here.
-var workspaceTables = []string{"blobs"}
+// workspaceData lists what belongs to a workspace, in the order it must be
+// deleted (dependents first). Rows counts toward "not empty"; the others go
+// with their parents. Each later feature adds its tables here.
+var workspaceData = []struct {
+	table string
+	where string // rows of the workspace; one ? for its ID
+	rows  bool   // counts as content the user must --force away
+}{
+	{"params", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
+	{"run_tags", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
+	{"metrics", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
+	{"latest_metrics", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
+	{"run_inputs", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
+	{"runs", "workspace_id = ?", true},
+	{"experiment_tags", "workspace_id = ?", false},
+	{"experiments", "workspace_id = ? AND id <> 0", true},
+	{"experiments", "workspace_id = ?", false},
+	{"artifact_upload_parts", "upload_id IN (SELECT upload_id FROM artifact_uploads WHERE workspace_id = ?)", false},
+	{"artifact_uploads", "workspace_id = ?", false},
+	{"artifacts", "workspace_id = ?", true},
+	{"blobs", "workspace_id = ?", true},
+}
 
 // WorkspaceUsage counts the rows a workspace owns, by table.
 func (db *DB) WorkspaceUsage(ctx context.Context, workspaceID string) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, t := range workspaceTables {
-		var n int64
-		if err := db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM `+t+` WHERE workspace_id = ?`), workspaceID).Scan(&n); err != nil {
-			return nil, fmt.Errorf("count %s: %w", t, err)
+	for _, d := range workspaceData {
+		if !d.rows {
+			continue
 		}
-		out[t] = n
+		var n int64
+		if err := db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM `+d.table+` WHERE `+d.where), workspaceID).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count %s: %w", d.table, err)
+		}
+		out[d.table] = n
 	}
 	return out, nil
 }
@@ -97,16 +119,23 @@ func (db *DB) WorkspaceUsage(ctx context.Context, workspaceID string) (map[strin
 // are shared by digest and are not touched.
 func (db *DB) DeleteWorkspace(ctx context.Context, workspaceID, name string, force bool) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		for _, t := range workspaceTables {
-			var n int64
-			if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM `+t+` WHERE workspace_id = ?`), workspaceID).Scan(&n); err != nil {
-				return fmt.Errorf("count %s: %w", t, err)
+		if !force {
+			for _, d := range workspaceData {
+				if !d.rows {
+					continue
+				}
+				var n int64
+				if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM `+d.table+` WHERE `+d.where), workspaceID).Scan(&n); err != nil {
+					return fmt.Errorf("count %s: %w", d.table, err)
+				}
+				if n > 0 {
+					return lathe.Errorf(lathe.ECONFLICT, "workspace %q is not empty (%d rows in %s); delete its contents first or pass --force", name, n, d.table)
+				}
 			}
-			if n > 0 && !force {
-				return lathe.Errorf(lathe.ECONFLICT, "workspace %q is not empty (%d rows in %s); delete its contents first or pass --force", name, n, t)
-			}
-			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM `+t+` WHERE workspace_id = ?`), workspaceID); err != nil {
-				return fmt.Errorf("delete %s: %w", t, err)
+		}
+		for _, d := range workspaceData {
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM `+d.table+` WHERE `+d.where), workspaceID); err != nil {
+				return fmt.Errorf("delete %s: %w", d.table, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM role_assignments WHERE workspace_id = ?`), workspaceID); err != nil {

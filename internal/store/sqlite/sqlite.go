@@ -40,6 +40,9 @@ func DSN(path string, readOnly bool) string {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
+	// LIKE is case-sensitive, as on PostgreSQL and in MLflow's search
+	// grammar; ILIKE is written as LOWER(x) LIKE LOWER(p).
+	q.Add("_pragma", "case_sensitive_like(1)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
