@@ -1,0 +1,416 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/latheml/lathe"
+)
+
+// CreateRun inserts a run with its tags in one transaction.
+func (db *DB) CreateRun(ctx context.Context, r *lathe.RunInfo, tags []lathe.Tag) error {
+	exp, err := expID(r.ExperimentID)
+	if err != nil {
+		return err
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO runs (run_id, workspace_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			r.RunID, r.WorkspaceID, exp, r.Name, r.UserID, r.Status, r.StartTime, nullInt(r.EndTime), r.ArtifactURI, r.LifecycleStage)
+		if err = db.conflict(err, "Run with id=%s already exists", r.RunID); err != nil {
+			return fmt.Errorf("create run: %w", err)
+		}
+		return db.setTags(ctx, tx, r.RunID, tags)
+	})
+}
+
+func nullInt(p *int64) sql.NullInt64 {
+	if p == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *p, Valid: true}
+}
+
+func intPtr(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	x := v.Int64
+	return &x
+}
+
+const runCols = `run_id, workspace_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage, deleted_time`
+
+func scanRunInfo(row interface{ Scan(...any) error }) (*lathe.RunInfo, error) {
+	var r lathe.RunInfo
+	var exp int64
+	var end, del sql.NullInt64
+	if err := row.Scan(&r.RunID, &r.WorkspaceID, &exp, &r.Name, &r.UserID, &r.Status, &r.StartTime, &end, &r.ArtifactURI, &r.LifecycleStage, &del); err != nil {
+		return nil, err
+	}
+	r.ExperimentID, r.EndTime, r.DeletedTime = strconv.FormatInt(exp, 10), intPtr(end), intPtr(del)
+	return &r, nil
+}
+
+func runNotFound(id string) error {
+	return lathe.Errorf(lathe.ENOTFOUND, "Run with id=%s not found", id)
+}
+
+// RunInfo returns a run's metadata, or lathe.ENOTFOUND if the workspace has
+// no such run.
+func (db *DB) RunInfo(ctx context.Context, ws, id string) (*lathe.RunInfo, error) {
+	r, err := scanRunInfo(db.r.QueryRowContext(ctx, db.q(`SELECT `+runCols+` FROM runs WHERE run_id = ? AND workspace_id = ?`), id, ws))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, runNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get run: %w", err)
+	}
+	return r, nil
+}
+
+// Run returns a run with its latest metrics, params, tags and inputs.
+func (db *DB) Run(ctx context.Context, ws, id string) (*lathe.Run, error) {
+	info, err := db.RunInfo(ctx, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	runs := []*lathe.Run{{Info: *info}}
+	if err := db.fillRuns(ctx, runs); err != nil {
+		return nil, err
+	}
+	return runs[0], nil
+}
+
+// fillRuns loads latest metrics, params, tags and inputs for runs, with one
+// query per kind for the whole set.
+func (db *DB) fillRuns(ctx context.Context, runs []*lathe.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	byID := make(map[string]*lathe.Run, len(runs))
+	args := make([]any, 0, len(runs))
+	for _, r := range runs {
+		byID[r.Info.RunID] = r
+		args = append(args, r.Info.RunID)
+	}
+	in := "(?" + strings.Repeat(", ?", len(runs)-1) + ")"
+	err := db.eachRow(ctx, `SELECT run_id, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_id IN `+in+` ORDER BY run_id, key`, args, func(rows *sql.Rows) error {
+		var id string
+		var m lathe.Metric
+		var isNaN bool
+		if err := rows.Scan(&id, &m.Key, &m.Value, &m.Timestamp, &m.Step, &isNaN); err != nil {
+			return err
+		}
+		if isNaN {
+			m.Value = math.NaN()
+		}
+		byID[id].Metrics = append(byID[id].Metrics, m)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load metrics: %w", err)
+	}
+	for _, kind := range []string{"params", "run_tags"} {
+		err := db.eachRow(ctx, `SELECT run_id, key, value FROM `+kind+` WHERE run_id IN `+in+` ORDER BY run_id, key`, args, func(rows *sql.Rows) error {
+			var id string
+			var t lathe.Tag
+			if err := rows.Scan(&id, &t.Key, &t.Value); err != nil {
+				return err
+			}
+			r := byID[id]
+			if kind == "params" {
+				r.Params = append(r.Params, t)
+			} else {
+				r.Tags = append(r.Tags, t)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("load %s: %w", kind, err)
+		}
+	}
+	err = db.eachRow(ctx, `SELECT run_id, name, digest, source_type, source, schema, profile, tags FROM run_inputs WHERE run_id IN `+in+` ORDER BY run_id, name, digest`, args, func(rows *sql.Rows) error {
+		var id, tags string
+		var d lathe.DatasetInput
+		if err := rows.Scan(&id, &d.Name, &d.Digest, &d.SourceType, &d.Source, &d.Schema, &d.Profile, &tags); err != nil {
+			return err
+		}
+		if tags != "" {
+			if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
+				return err
+			}
+		}
+		byID[id].Inputs = append(byID[id].Inputs, d)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load inputs: %w", err)
+	}
+	return nil
+}
+
+// eachRow runs a read query and calls fn for every row.
+func (db *DB) eachRow(ctx context.Context, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// UpdateRun sets a run's status, end time and (if not empty) name; renaming
+// also updates the mlflow.runName tag, as MLflow does.
+func (db *DB) UpdateRun(ctx context.Context, ws, id, status string, end *int64, name string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.activeRun(ctx, tx, ws, id, false); err != nil {
+			return err
+		}
+		q := `UPDATE runs SET status = ?, end_time = COALESCE(?, end_time)`
+		args := []any{status, nullInt(end)}
+		if name != "" {
+			q += `, name = ?`
+			args = append(args, name)
+		}
+		q += ` WHERE run_id = ?`
+		args = append(args, id)
+		if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+			return fmt.Errorf("update run: %w", err)
+		}
+		if name != "" {
+			return db.setTags(ctx, tx, id, []lathe.Tag{{Key: "mlflow.runName", Value: name}})
+		}
+		return nil
+	})
+}
+
+// SetRunStage marks a run deleted (with the time) or active again.
+func (db *DB) SetRunStage(ctx context.Context, ws, id, stage string, at int64) error {
+	var del sql.NullInt64
+	if stage == lathe.StageDeleted {
+		del = sql.NullInt64{Int64: at, Valid: true}
+	}
+	res, err := db.exec(ctx, `UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_id = ? AND workspace_id = ?`, stage, del, id, ws)
+	if err != nil {
+		return fmt.Errorf("set run stage: %w", err)
+	}
+	return oneRow(res, "Run with id=%s not found", id)
+}
+
+// activeRun checks inside tx that the workspace has the run and, if
+// mustBeActive, that it is not deleted, with MLflow's messages.
+func (db *DB) activeRun(ctx context.Context, tx *sql.Tx, ws, id string, mustBeActive bool) (string, error) {
+	var stage string
+	err := tx.QueryRowContext(ctx, db.q(`SELECT lifecycle_stage FROM runs WHERE run_id = ? AND workspace_id = ?`), id, ws).Scan(&stage)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", runNotFound(id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("check run: %w", err)
+	}
+	if mustBeActive && stage != lathe.StageActive {
+		return "", lathe.Errorf(lathe.EINVALID, "The run %s must be in the 'active' state. Current state is %s.", id, stage)
+	}
+	return stage, nil
+}
+
+// LogBatch logs metrics, params and tags to an active run in one
+// transaction: metrics append to the history and raise the latest value;
+// params are write-once (the same value again is fine, another value is
+// lathe.EINVALID and nothing of the batch is kept); tags are overwritten.
+func (db *DB) LogBatch(ctx context.Context, ws, id string, metrics []lathe.Metric, params, tags []lathe.Tag) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.activeRun(ctx, tx, ws, id, true); err != nil {
+			return err
+		}
+		if err := db.logParams(ctx, tx, id, params); err != nil {
+			return err
+		}
+		if err := db.logMetrics(ctx, tx, id, metrics); err != nil {
+			return err
+		}
+		return db.setTags(ctx, tx, id, tags)
+	})
+}
+
+func (db *DB) logParams(ctx context.Context, tx *sql.Tx, id string, params []lathe.Tag) error {
+	for _, p := range params {
+		res, err := tx.ExecContext(ctx, db.q(`INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING`), id, p.Key, p.Value)
+		if err != nil {
+			return fmt.Errorf("log param: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		var old string
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT value FROM params WHERE run_id = ? AND key = ?`), id, p.Key).Scan(&old); err != nil {
+			return fmt.Errorf("log param: %w", err)
+		}
+		if old != p.Value {
+			return lathe.Errorf(lathe.EINVALID, "Changing param values is not allowed. Param with key='%s' was already logged with value='%s' for run ID='%s'. Attempted logging new value '%s'.", p.Key, old, id, p.Value)
+		}
+	}
+	return nil
+}
+
+// metricRow is a metric as stored: NaN is kept as a flag, since SQLite
+// turns a NaN into NULL.
+func metricRow(m lathe.Metric) (float64, bool) {
+	if math.IsNaN(m.Value) {
+		return 0, true
+	}
+	return m.Value, false
+}
+
+func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, id string, metrics []lathe.Metric) error {
+	const chunk = 200
+	for start := 0; start < len(metrics); start += chunk {
+		part := metrics[start:min(start+chunk, len(metrics))]
+		args := make([]any, 0, len(part)*6)
+		for _, m := range part {
+			v, isNaN := metricRow(m)
+			args = append(args, id, m.Key, m.Step, m.Timestamp, v, isNaN)
+		}
+		q := `INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, len(part)-1)
+		if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+			return fmt.Errorf("log metrics: %w", err)
+		}
+	}
+	// The latest value per key: the largest (step, timestamp, value).
+	latest := map[string]lathe.Metric{}
+	for _, m := range metrics {
+		if cur, ok := latest[m.Key]; !ok || later(m, cur) {
+			latest[m.Key] = m
+		}
+	}
+	keys := make([]string, 0, len(latest))
+	for k := range latest {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for start := 0; start < len(keys); start += 200 {
+		part := keys[start:min(start+200, len(keys))]
+		args := make([]any, 0, len(part)*6)
+		for _, k := range part {
+			m := latest[k]
+			v, isNaN := metricRow(m)
+			args = append(args, id, k, m.Step, m.Timestamp, v, isNaN)
+		}
+		q := `INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, len(part)-1) + `
+			ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+			WHERE excluded.step > latest_metrics.step
+			   OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
+			   OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)`
+		if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+			return fmt.Errorf("update latest metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// later reports whether a comes after b in MLflow's order for the latest
+// value: by step, then timestamp, then value.
+func later(a, b lathe.Metric) bool {
+	if a.Step != b.Step {
+		return a.Step > b.Step
+	}
+	if a.Timestamp != b.Timestamp {
+		return a.Timestamp > b.Timestamp
+	}
+	return a.Value > b.Value
+}
+
+func (db *DB) setTags(ctx context.Context, tx *sql.Tx, id string, tags []lathe.Tag) error {
+	for _, t := range tags {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)
+			ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`), id, t.Key, t.Value); err != nil {
+			return fmt.Errorf("set tag: %w", err)
+		}
+		if t.Key == "mlflow.runName" {
+			if _, err := tx.ExecContext(ctx, db.q(`UPDATE runs SET name = ? WHERE run_id = ?`), t.Value, id); err != nil {
+				return fmt.Errorf("rename run: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteRunTag removes a tag from an active run.
+func (db *DB) DeleteRunTag(ctx context.Context, ws, id, key string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.activeRun(ctx, tx, ws, id, true); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM run_tags WHERE run_id = ? AND key = ?`), id, key)
+		if err != nil {
+			return fmt.Errorf("delete tag: %w", err)
+		}
+		return oneRow(res, "No tag with name: %s in run with id %s", key, id)
+	})
+}
+
+// LogInputs records datasets a run used (the same dataset again is kept once).
+func (db *DB) LogInputs(ctx context.Context, ws, id string, inputs []lathe.DatasetInput) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.activeRun(ctx, tx, ws, id, true); err != nil {
+			return err
+		}
+		for _, d := range inputs {
+			tags, err := json.Marshal(d.Tags)
+			if err != nil {
+				return err
+			}
+			context := ""
+			for _, t := range d.Tags {
+				if t.Key == "mlflow.data.context" {
+					context = t.Value
+				}
+			}
+			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO run_inputs (run_id, name, digest, source_type, source, schema, profile, context, tags)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, name, digest) DO UPDATE SET tags = excluded.tags, context = excluded.context`),
+				id, d.Name, d.Digest, d.SourceType, d.Source, d.Schema, d.Profile, context, string(tags)); err != nil {
+				return fmt.Errorf("log input: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// MetricHistory returns up to limit values of one metric of a run, in
+// (step, timestamp) order, after skipping offset values.
+func (db *DB) MetricHistory(ctx context.Context, ws, id, key string, offset, limit int) ([]lathe.Metric, error) {
+	if _, err := db.RunInfo(ctx, ws, id); err != nil {
+		return nil, err
+	}
+	var out []lathe.Metric
+	err := db.eachRow(ctx, `SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp LIMIT ? OFFSET ?`,
+		[]any{id, key, limit, offset}, func(rows *sql.Rows) error {
+			var m lathe.Metric
+			var isNaN bool
+			if err := rows.Scan(&m.Key, &m.Value, &m.Timestamp, &m.Step, &isNaN); err != nil {
+				return err
+			}
+			if isNaN {
+				m.Value = math.NaN()
+			}
+			out = append(out, m)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("metric history: %w", err)
+	}
+	return out, nil
+}

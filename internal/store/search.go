@@ -1,0 +1,292 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/search"
+)
+
+// RunQuery selects runs for SearchRuns.
+type RunQuery struct {
+	ExperimentIDs []string
+	Filter        search.Filter
+	Order         []search.Order
+	Stages        []string // lifecycle stages to include
+	Offset, Limit int
+}
+
+// ExperimentQuery selects experiments for SearchExperiments.
+type ExperimentQuery struct {
+	Filter        search.Filter
+	Order         []search.Order
+	Stages        []string
+	Offset, Limit int
+}
+
+// sqlBuilder accumulates a WHERE clause and its arguments.
+type sqlBuilder struct {
+	where []string
+	args  []any
+}
+
+func (b *sqlBuilder) add(cond string, args ...any) {
+	b.where = append(b.where, cond)
+	b.args = append(b.args, args...)
+}
+
+func placeholders(n int) string { return "(?" + strings.Repeat(", ?", n-1) + ")" }
+
+func strArgs(vs []string) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+// compare renders "col OP value" for a comparison whose value is a string,
+// a number or a list; col is an SQL expression.
+func compare(col string, c search.Comparison) (string, []any) {
+	switch c.Op {
+	case search.OpLike:
+		return col + " LIKE ?", []any{c.Value}
+	case search.OpILike:
+		return "LOWER(" + col + ") LIKE LOWER(?)", []any{c.Value}
+	case search.OpIn, search.OpNotIn:
+		vs := c.Value.([]string)
+		return col + " " + string(c.Op) + " " + placeholders(len(vs)), strArgs(vs)
+	default:
+		return col + " " + string(c.Op) + " ?", []any{c.Value}
+	}
+}
+
+// runEntity is the correlated subquery source of a run's metrics, params
+// or tags.
+func runEntity(k search.Kind) (table, valueCol string) {
+	switch k {
+	case search.Metric:
+		return "latest_metrics", "value"
+	case search.Param:
+		return "params", "value"
+	default:
+		return "run_tags", "value"
+	}
+}
+
+var runAttrCols = map[string]string{
+	search.AttrRunID: "r.run_id", search.AttrRunName: "r.name", search.AttrUserID: "r.user_id",
+	search.AttrStatus: "r.status", search.AttrArtifactURI: "r.artifact_uri",
+	search.AttrStartTime: "r.start_time", search.AttrEndTime: "r.end_time",
+}
+
+var datasetCols = map[string]string{
+	search.DatasetName: "d.name", search.DatasetDigest: "d.digest", search.DatasetContext: "d.context",
+}
+
+// runCondition translates one comparison of a run filter.
+func runCondition(c search.Comparison) (string, []any, error) {
+	switch c.Kind {
+	case search.Metric, search.Param, search.Tag:
+		table, col := runEntity(c.Kind)
+		exists := "EXISTS (SELECT 1 FROM " + table + " e WHERE e.run_id = r.run_id AND e.key = ?"
+		switch c.Op {
+		case search.OpIsNull:
+			return "NOT " + exists + ")", []any{c.Key}, nil
+		case search.OpIsNotNull:
+			return exists + ")", []any{c.Key}, nil
+		}
+		cond, args := compare("e."+col, c)
+		if c.Kind == search.Metric {
+			cond = "NOT e.is_nan AND " + cond
+		}
+		return exists + " AND " + cond + ")", append([]any{c.Key}, args...), nil
+	case search.Attribute:
+		col, ok := runAttrCols[c.Key]
+		if !ok {
+			return "", nil, lathe.Errorf(lathe.EINVALID, "Invalid attribute key '%s' specified.", c.Key)
+		}
+		switch c.Op {
+		case search.OpIsNull:
+			return col + " IS NULL", nil, nil
+		case search.OpIsNotNull:
+			return col + " IS NOT NULL", nil, nil
+		}
+		if v, ok := c.Value.(float64); ok {
+			c.Value = int64(v)
+		}
+		cond, args := compare(col, c)
+		return cond, args, nil
+	case search.Dataset:
+		col, ok := datasetCols[c.Key]
+		if !ok {
+			return "", nil, lathe.Errorf(lathe.EINVALID, "Invalid dataset key '%s' specified.", c.Key)
+		}
+		cond, args := compare(col, c)
+		return "EXISTS (SELECT 1 FROM run_inputs d WHERE d.run_id = r.run_id AND " + cond + ")", args, nil
+	}
+	return "", nil, lathe.Errorf(lathe.EINVALID, "unsupported search key kind %s", c.Kind)
+}
+
+// runOrder translates order_by clauses, putting runs without the key last,
+// then MLflow's default tie-breakers: newest start first, then run id.
+func runOrder(orders []search.Order) (string, []any) {
+	var parts []string
+	var args []any
+	for _, o := range orders {
+		dir := " ASC"
+		if o.Desc {
+			dir = " DESC"
+		}
+		var expr string
+		switch o.Kind {
+		case search.Attribute:
+			expr = runAttrCols[o.Key]
+			if expr == "" {
+				continue
+			}
+		default:
+			table, col := runEntity(o.Kind)
+			expr = "(SELECT e." + col + " FROM " + table + " e WHERE e.run_id = r.run_id AND e.key = ?)"
+			args = append(args, o.Key, o.Key)
+		}
+		parts = append(parts, "("+expr+") IS NULL ASC", expr+dir)
+	}
+	parts = append(parts, "r.start_time DESC", "r.run_id ASC")
+	return strings.Join(parts, ", "), args
+}
+
+// SearchRuns returns the workspace's runs in the given experiments that
+// match q, in q's order, with their metrics, params, tags and inputs.
+func (db *DB) SearchRuns(ctx context.Context, ws string, q RunQuery) ([]*lathe.Run, error) {
+	b := &sqlBuilder{}
+	b.add("r.workspace_id = ?", ws)
+	if len(q.ExperimentIDs) > 0 {
+		ids := make([]any, 0, len(q.ExperimentIDs))
+		for _, id := range q.ExperimentIDs {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if err != nil {
+				return nil, lathe.Errorf(lathe.EINVALID, "experiment id %q is not a number", id)
+			}
+			ids = append(ids, n)
+		}
+		b.add("r.experiment_id IN "+placeholders(len(ids)), ids...)
+	}
+	if len(q.Stages) > 0 {
+		b.add("r.lifecycle_stage IN "+placeholders(len(q.Stages)), strArgs(q.Stages)...)
+	}
+	for _, c := range q.Filter.Comparisons {
+		cond, args, err := runCondition(c)
+		if err != nil {
+			return nil, err
+		}
+		b.add(cond, args...)
+	}
+	order, oargs := runOrder(q.Order)
+	query := `SELECT ` + prefixed("r.", runCols) + ` FROM runs r WHERE ` + strings.Join(b.where, " AND ") + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	args := append(append(b.args, oargs...), q.Limit, q.Offset)
+	var runs []*lathe.Run
+	err := db.eachRow(ctx, query, args, func(rows *sql.Rows) error {
+		info, err := scanRunInfo(rows)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, &lathe.Run{Info: *info})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search runs: %w", err)
+	}
+	if err := db.fillRuns(ctx, runs); err != nil {
+		return nil, err
+	}
+	return runs, nil
+}
+
+// prefixed qualifies each column of a column list.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+var expAttrCols = map[string]string{
+	search.AttrName: "e.name", search.AttrCreationTime: "e.creation_time",
+	search.AttrLastUpdateTime: "e.last_update_time", search.AttrExperimentID: "e.id",
+}
+
+// SearchExperiments returns the workspace's experiments matching q, with
+// their tags, newest first unless q orders otherwise.
+func (db *DB) SearchExperiments(ctx context.Context, ws string, q ExperimentQuery) ([]*lathe.Experiment, error) {
+	b := &sqlBuilder{}
+	b.add("e.workspace_id = ?", ws)
+	if len(q.Stages) > 0 {
+		b.add("e.lifecycle_stage IN "+placeholders(len(q.Stages)), strArgs(q.Stages)...)
+	}
+	for _, c := range q.Filter.Comparisons {
+		switch c.Kind {
+		case search.Attribute:
+			col, ok := expAttrCols[c.Key]
+			if !ok {
+				return nil, lathe.Errorf(lathe.EINVALID, "Invalid attribute key '%s' specified.", c.Key)
+			}
+			if v, ok := c.Value.(float64); ok {
+				c.Value = int64(v)
+			}
+			cond, args := compare(col, c)
+			b.add(cond, args...)
+		case search.Tag:
+			exists := "EXISTS (SELECT 1 FROM experiment_tags t WHERE t.workspace_id = e.workspace_id AND t.experiment_id = e.id AND t.key = ?"
+			switch c.Op {
+			case search.OpIsNull:
+				b.add("NOT "+exists+")", c.Key)
+			case search.OpIsNotNull:
+				b.add(exists+")", c.Key)
+			default:
+				cond, args := compare("t.value", c)
+				b.add(exists+" AND "+cond+")", append([]any{c.Key}, args...)...)
+			}
+		default:
+			return nil, lathe.Errorf(lathe.EINVALID, "Invalid entity type '%s' for an experiment search.", c.Kind)
+		}
+	}
+	var order []string
+	var oargs []any
+	for _, o := range q.Order {
+		dir := " ASC"
+		if o.Desc {
+			dir = " DESC"
+		}
+		if col, ok := expAttrCols[o.Key]; ok && o.Kind == search.Attribute {
+			order = append(order, col+dir)
+		}
+	}
+	order = append(order, "e.creation_time DESC", "e.id ASC")
+	query := `SELECT ` + prefixed("e.", experimentCols) + ` FROM experiments e WHERE ` + strings.Join(b.where, " AND ") +
+		` ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ? OFFSET ?`
+	args := append(append(b.args, oargs...), q.Limit, q.Offset)
+	var out []*lathe.Experiment
+	err := db.eachRow(ctx, query, args, func(rows *sql.Rows) error {
+		e, err := scanExperiment(rows)
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search experiments: %w", err)
+	}
+	for _, e := range out {
+		if err := db.experimentTags(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
