@@ -28,9 +28,11 @@ import (
 	"github.com/latheml/lathe/internal/blob/s3"
 	"github.com/latheml/lathe/internal/config"
 	"github.com/latheml/lathe/internal/content"
+	"github.com/latheml/lathe/internal/mlflowapi"
 	"github.com/latheml/lathe/internal/store"
 	"github.com/latheml/lathe/internal/store/postgres"
 	"github.com/latheml/lathe/internal/store/sqlite"
+	"github.com/latheml/lathe/internal/tracking"
 	"github.com/latheml/lathe/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -50,6 +52,7 @@ type Server struct {
 	audit      *audit.Log
 	api        *api.API
 	studio     *web.Studio
+	tracking   *tracking.Service
 	ln         net.Listener
 	adminToken string
 	started    time.Time
@@ -98,6 +101,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
+	s.tracking = tracking.New(s.db, cont, now)
+	mlflow := mlflowapi.New(mlflowapi.Options{
+		Tracking: s.tracking, Workspaces: s.db, MaxJSONBody: int64(cfg.MaxJSONBody), MaxBlobSize: int64(cfg.MaxBlobSize),
+		Secret: secret, Now: now,
+	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.api = api.New(api.Options{
@@ -112,6 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Audit:      s.audit,
 		Content:    cont,
 		Studio:     s.studio,
+		Extra:      mlflow.Routes(),
 		Info: api.Info{
 			Version: lathe.Version, Store: s.db.Dialect(), Blob: s.blobKind,
 			SchemaVersion: s.db.SchemaVersion(), StartedAt: s.started,

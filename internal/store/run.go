@@ -414,3 +414,81 @@ func (db *DB) MetricHistory(ctx context.Context, ws, id, key string, offset, lim
 	}
 	return out, nil
 }
+
+// MetricBucket summarises the values of a metric over a range of steps.
+type MetricBucket struct {
+	FirstStep, LastStep int64
+	Min, Max, Mean      float64
+	Count               int64
+	First, Last         lathe.Metric // the values at FirstStep and LastStep
+}
+
+// MetricBuckets splits the steps of one metric of a run in [start, end]
+// (nil: unbounded) into at most n equal ranges and summarises each, NaN
+// values left out, in one pass over the index.
+func (db *DB) MetricBuckets(ctx context.Context, ws, id, key string, start, end *int64, n int) ([]MetricBucket, error) {
+	if _, err := db.RunInfo(ctx, ws, id); err != nil {
+		return nil, err
+	}
+	cond := `run_id = ? AND key = ? AND NOT is_nan`
+	args := []any{id, key}
+	if start != nil {
+		cond += ` AND step >= ?`
+		args = append(args, *start)
+	}
+	if end != nil {
+		cond += ` AND step <= ?`
+		args = append(args, *end)
+	}
+	var lo, hi sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, db.q(`SELECT MIN(step), MAX(step) FROM metrics WHERE `+cond), args...).Scan(&lo, &hi); err != nil {
+		return nil, fmt.Errorf("metric range: %w", err)
+	}
+	if !lo.Valid || n < 1 {
+		return nil, nil
+	}
+	width := (hi.Int64 - lo.Int64 + int64(n)) / int64(n)
+	if width < 1 {
+		width = 1
+	}
+	var out []MetricBucket
+	bargs := append([]any{lo.Int64, width}, args...)
+	err := db.eachRow(ctx, `SELECT (step - ?) / ? AS b, MIN(step), MAX(step), MIN(value), MAX(value), AVG(value), COUNT(*)
+		FROM metrics WHERE `+cond+` GROUP BY b ORDER BY b`, bargs, func(rows *sql.Rows) error {
+		var b MetricBucket
+		var idx int64
+		if err := rows.Scan(&idx, &b.FirstStep, &b.LastStep, &b.Min, &b.Max, &b.Mean, &b.Count); err != nil {
+			return err
+		}
+		out = append(out, b)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metric buckets: %w", err)
+	}
+	// The values at each bucket's first and last step.
+	at := map[int64]lathe.Metric{}
+	steps := make([]any, 0, 2*len(out))
+	for _, b := range out {
+		steps = append(steps, b.FirstStep, b.LastStep)
+	}
+	for i := 0; i < len(steps); i += 500 {
+		part := steps[i:min(i+500, len(steps))]
+		err := db.eachRow(ctx, `SELECT step, timestamp, value FROM metrics WHERE run_id = ? AND key = ? AND NOT is_nan AND step IN `+placeholders(len(part))+` ORDER BY step, timestamp`,
+			append([]any{id, key}, part...), func(rows *sql.Rows) error {
+				m := lathe.Metric{Key: key}
+				if err := rows.Scan(&m.Step, &m.Timestamp, &m.Value); err != nil {
+					return err
+				}
+				at[m.Step] = m // the latest timestamp of a step wins
+				return nil
+			})
+		if err != nil {
+			return nil, fmt.Errorf("metric bucket ends: %w", err)
+		}
+	}
+	for i := range out {
+		out[i].First, out[i].Last = at[out[i].FirstStep], at[out[i].LastStep]
+	}
+	return out, nil
+}

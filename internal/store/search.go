@@ -290,3 +290,44 @@ func (db *DB) SearchExperiments(ctx context.Context, ws string, q ExperimentQuer
 	}
 	return out, nil
 }
+
+// DatasetSummary is a dataset some run of an experiment used.
+type DatasetSummary struct {
+	ExperimentID string
+	Name         string
+	Digest       string
+	Context      string
+}
+
+// SearchDatasets lists the distinct datasets runs of the experiments used
+// (at most 1000).
+func (db *DB) SearchDatasets(ctx context.Context, ws string, experimentIDs []string) ([]DatasetSummary, error) {
+	if len(experimentIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{ws}
+	for _, id := range experimentIDs {
+		n, err := expID(id)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, n)
+	}
+	var out []DatasetSummary
+	err := db.eachRow(ctx, `SELECT DISTINCT r.experiment_id, d.name, d.digest, d.context FROM run_inputs d JOIN runs r ON r.run_id = d.run_id
+		WHERE r.workspace_id = ? AND r.experiment_id IN `+placeholders(len(experimentIDs))+` ORDER BY r.experiment_id, d.name, d.digest LIMIT 1000`,
+		args, func(rows *sql.Rows) error {
+			var s DatasetSummary
+			var exp int64
+			if err := rows.Scan(&exp, &s.Name, &s.Digest, &s.Context); err != nil {
+				return err
+			}
+			s.ExperimentID = strconv.FormatInt(exp, 10)
+			out = append(out, s)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("search datasets: %w", err)
+	}
+	return out, nil
+}
