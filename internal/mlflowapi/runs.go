@@ -122,12 +122,12 @@ func (h *Handlers) searchRuns(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handlers) logMetric(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
-		RunID     string  `json:"run_id"`
-		RunUUID   string  `json:"run_uuid"`
-		Key       string  `json:"key"`
-		Value     *Float  `json:"value"`
-		Timestamp *Int64  `json:"timestamp"`
-		Step      Int64   `json:"step"`
+		RunID     string `json:"run_id"`
+		RunUUID   string `json:"run_uuid"`
+		Key       string `json:"key"`
+		Value     *Float `json:"value"`
+		Timestamp *Int64 `json:"timestamp"`
+		Step      Int64  `json:"step"`
 	}
 	if err := decode(r, h.o.MaxJSONBody, &req); err != nil {
 		return err

@@ -324,7 +324,6 @@ func (s *Service) SearchRuns(ctx context.Context, ws string, req SearchRunsReque
 	return runs, next, nil
 }
 
-
 // SearchDatasets lists the datasets that runs of the experiments used.
 func (s *Service) SearchDatasets(ctx context.Context, ws string, experimentIDs []string) ([]store.DatasetSummary, error) {
 	if len(experimentIDs) > 100 {
