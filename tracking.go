@@ -3,6 +3,7 @@ package lathe
 import (
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -179,4 +180,28 @@ func FiniteOr(v, alt float64) float64 {
 		return alt
 	}
 	return v
+}
+
+// JSONFloat is a float64 that reads MLflow's JSON for non-finite values:
+// the strings "NaN", "Infinity" and "-Infinity".
+type JSONFloat float64
+
+// UnmarshalJSON accepts a number or one of those strings.
+func (f *JSONFloat) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	switch s {
+	case "NaN":
+		*f = JSONFloat(math.NaN())
+	case "Infinity":
+		*f = JSONFloat(math.Inf(1))
+	case "-Infinity":
+		*f = JSONFloat(math.Inf(-1))
+	default:
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return Errorf(EINVALID, "%q is not a number", s)
+		}
+		*f = JSONFloat(v)
+	}
+	return nil
 }

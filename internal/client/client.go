@@ -129,11 +129,35 @@ func decodeError(resp *http.Response) error {
 	if json.Unmarshal(b, &eb) == nil && eb.Error.Code != "" {
 		return &lathe.Error{Code: eb.Error.Code, Message: eb.Error.Message}
 	}
+	var mb struct {
+		ErrorCode string `json:"error_code"`
+		Message   string `json:"message"`
+	}
+	if json.Unmarshal(b, &mb) == nil && mb.ErrorCode != "" {
+		return &lathe.Error{Code: mlflowCode(mb.ErrorCode, resp.StatusCode), Message: mb.Message}
+	}
 	msg := strings.TrimSpace(string(b))
 	if msg == "" {
 		msg = resp.Status
 	}
 	return &lathe.Error{Code: codeOf(resp.StatusCode), Message: fmt.Sprintf("server answered %s: %s", resp.Status, msg)}
+}
+
+// mlflowCode maps an MLflow error_code back to a Lathe error code.
+func mlflowCode(code string, status int) string {
+	switch code {
+	case "RESOURCE_DOES_NOT_EXIST":
+		return lathe.ENOTFOUND
+	case "RESOURCE_ALREADY_EXISTS":
+		return lathe.ECONFLICT
+	case "INVALID_PARAMETER_VALUE", "BAD_REQUEST":
+		return lathe.EINVALID
+	case "UNAUTHENTICATED":
+		return lathe.EUNAUTHORIZED
+	case "PERMISSION_DENIED":
+		return lathe.EFORBIDDEN
+	}
+	return codeOf(status)
 }
 
 // codeOf maps an HTTP status back to an error code, for responses without

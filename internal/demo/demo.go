@@ -68,6 +68,7 @@ func Stages() []Stage {
 	return []Stage{
 		{Name: "governance", Summary: "create a workspace and a data scientist in it, with a studio sign-in link", Run: governance},
 		{Name: "data", Summary: "store the bank-marketing data set, content-addressed", Run: storeData},
+		{Name: "tracking", Summary: "train a model and log it through the MLflow REST API", Run: track},
 	}
 }
 
