@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"compress/gzip"
 	"context"
 	"math"
 	"os"
@@ -13,30 +14,24 @@ import (
 	"github.com/latheml/lathe/internal/ml/metric"
 )
 
-// sharedData finds name under shared/data in the package directory or one of
-// its parents (the repository lives next to /work/shared), or skips the test.
+// sharedData reads one of the bank-marketing CSVs the repository carries
+// (gzip-compressed, for the demo) in internal/demo/data.
 func sharedData(t *testing.T, name string) *frame.Frame {
 	t.Helper()
-	dir, err := os.Getwd()
+	fh, err := os.Open(filepath.Join("..", "demo", "data", name+".gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		p := filepath.Join(dir, "shared", "data", name)
-		if fh, err := os.Open(p); err == nil {
-			defer fh.Close()
-			f, err := frame.ReadCSV(fh, frame.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("shared/data/%s not found above the package directory; the bank-marketing quality test needs it", name)
-		}
-		dir = parent
+	defer fh.Close()
+	zr, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
 	}
+	f, err := frame.ReadCSV(zr, frame.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func auc(t *testing.T, m *Model, test *frame.Frame) float64 {
