@@ -35,6 +35,10 @@ type Dialect struct {
 	// AuditLock, if set, runs at the start of each audit append to
 	// serialise appenders (SQLite needs none: it has one writer).
 	AuditLock string
+	// GroupCommit runs concurrent write transactions together, each in a
+	// savepoint, so they share one commit. Right for SQLite, whose single
+	// writer would otherwise commit (and fsync) them one by one.
+	GroupCommit bool
 }
 
 // DB is the metadata store. Reads go to r, writes to w; on SQLite w is a
@@ -45,6 +49,7 @@ type DB struct {
 	d       Dialect
 	queries sync.Map // original query → dialect query
 	version int
+	batch   *batcher // group commit, if the dialect wants it
 }
 
 // New checks and migrates the schema and returns the store. It refuses a
@@ -56,11 +61,17 @@ func New(ctx context.Context, w, r *sql.DB, d Dialect) (*DB, error) {
 		return nil, err
 	}
 	db.version = v
+	if d.GroupCommit {
+		db.batch = newBatcher(w, 256)
+	}
 	return db, nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.batch != nil {
+		db.batch.close()
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -110,7 +121,12 @@ func (db *DB) q(query string) string {
 }
 
 // tx runs fn in one write transaction and commits it, rolling back on error.
+// With group commit, fn runs in a savepoint of a transaction shared with
+// other callers' writes; its outcome is still all or nothing.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.batch != nil {
+		return db.batch.do(ctx, fn)
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -125,9 +141,18 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// exec runs one write statement in its own transaction.
+// exec runs one write statement in its own transaction (or savepoint).
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return db.w.ExecContext(ctx, db.q(query), args...)
+	if db.batch == nil {
+		return db.w.ExecContext(ctx, db.q(query), args...)
+	}
+	var res sql.Result
+	err := db.batch.do(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, db.q(query), args...)
+		return err
+	})
+	return res, err
 }
 
 // conflict turns a unique violation into a lathe.ECONFLICT with msg.

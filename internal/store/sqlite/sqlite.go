@@ -24,7 +24,7 @@ import (
 )
 
 // Dialect is the SQLite dialect of the shared store.
-var Dialect = store.Dialect{Name: "sqlite", IsUnique: isUnique}
+var Dialect = store.Dialect{Name: "sqlite", IsUnique: isUnique, GroupCommit: true}
 
 func isUnique(err error) bool {
 	var e *sqlite.Error

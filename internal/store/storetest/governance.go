@@ -325,3 +325,40 @@ func testAuditConcurrent(t *testing.T, open Opener) {
 		t.Fatalf("after concurrent appends: %+v, %v", v, err)
 	}
 }
+
+// testFailuresStayApart runs many writes at once where some fail: with group
+// commit they share transactions, yet each failure must undo only itself.
+func testFailuresStayApart(t *testing.T, open Opener) {
+	ctx := t.Context()
+	db := mustOpen(t, open)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	dupOK, uniqueOK := 0, 0
+	for g := 0; g < 24; g++ {
+		wg.Go(func() {
+			name := fmt.Sprint("unique-", g)
+			if g%2 == 1 {
+				name = "dup"
+			}
+			err := db.CreateWorkspace(ctx, &lathe.Workspace{ID: lathe.NewID(), Name: name, CreatedAt: t0})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil && name == "dup":
+				dupOK++
+			case err == nil:
+				uniqueOK++
+			case !lathe.IsCode(err, lathe.ECONFLICT):
+				t.Errorf("create %s: %v", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if dupOK != 1 || uniqueOK != 12 {
+		t.Fatalf("%d creations of the duplicate name succeeded (want 1), %d unique ones (want 12)", dupOK, uniqueOK)
+	}
+	list, err := db.ListWorkspaces(ctx, "", 100)
+	if err != nil || len(list) != 13 {
+		t.Fatalf("%d workspaces stored (want 13): %v", len(list), err)
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Sessions", testSessions},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrent", testAuditConcurrent},
+		{"FailuresStayApart", testFailuresStayApart},
 	}
 	for i, tc := range tamperCases {
 		tests = append(tests, struct {
