@@ -104,6 +104,7 @@ type Options struct {
 	Roles      Roles
 	Audit      Auditor
 	Content    Content
+	Tracking   Tracking
 	// Studio, if set, serves the web UI under /ui/ (and / redirects there).
 	Studio http.Handler
 	// Extra routes from other surfaces (the MLflow API), run through the

@@ -70,6 +70,13 @@ func (a *API) table() []Route {
 			Summary:  "Check the audit log's hash chain and name the first row that was edited, deleted or reordered.",
 			Response: lathe.AuditVerdict{}, Handler: a.verifyAudit},
 
+		// Tracking (the rest of it is served by the MLflow API).
+		{Method: "GET", Path: ws + "/runs/{run}/metric-history", ID: "metricHistory", Tag: "tracking", Action: lathe.ActTrackingRead,
+			Summary: "A metric's history downsampled to at most `points` buckets (default 1000), each with min, max, mean and its first and last values, so a chart of a million points keeps its spikes.",
+			Query: []Param{{"key", "string", "metric key"}, {"points", "integer", "most buckets, 1-10000 (default 1000)"},
+				{"start_step", "integer", "first step to include"}, {"end_step", "integer", "last step to include"}},
+			Response: MetricSeries{}, Handler: a.metricHistory},
+
 		// Blobs.
 		{Method: "POST", Path: ws + "/blobs", ID: "putBlob", Tag: "blobs", Action: lathe.ActDataWrite, Status: http.StatusCreated,
 			Summary: "Upload bytes (streamed). The server computes the sha256 digest; send the one you expect to have it checked.",

@@ -119,6 +119,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Roles:      s.access,
 		Audit:      s.audit,
 		Content:    cont,
+		Tracking:   s.tracking,
 		Studio:     s.studio,
 		Extra:      mlflow.Routes(),
 		Info: api.Info{
