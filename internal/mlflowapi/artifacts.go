@@ -168,10 +168,16 @@ func (h *Handlers) createMultipart(w http.ResponseWriter, r *http.Request) error
 	if err := decode(r, h.o.MaxJSONBody, &req); err != nil {
 		return err
 	}
-	p := r.PathValue("path")
-	if req.Path != "" {
-		p = strings.TrimSuffix(p, "/") + "/" + strings.TrimPrefix(req.Path, "/")
+	if req.Path == "" {
+		return missingParam("path")
 	}
+	// As in MLflow, the URL names the directory and the body's path the
+	// client's local file, of which only the name is kept.
+	name := req.Path
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	p := strings.TrimSuffix(r.PathValue("path"), "/") + "/" + name
 	ws := workspaceID(r)
 	id, err := h.o.Tracking.CreateUpload(ctxOf(r), ws, p, int(req.NumParts))
 	if err != nil {

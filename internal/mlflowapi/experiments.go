@@ -40,7 +40,7 @@ func (h *Handlers) getExperimentByName(w http.ResponseWriter, r *http.Request) e
 }
 
 type searchExperimentsReq struct {
-	MaxResults Int64    `json:"max_results"`
+	MaxResults *Int64   `json:"max_results"`
 	PageToken  string   `json:"page_token"`
 	Filter     string   `json:"filter"`
 	OrderBy    []string `json:"order_by"`
@@ -51,15 +51,23 @@ func (h *Handlers) searchExperiments(w http.ResponseWriter, r *http.Request) err
 	var req searchExperimentsReq
 	if r.Method == http.MethodGet {
 		q := r.URL.Query()
-		n, err := queryInt(r, "max_results")
-		if err != nil {
-			return err
+		req = searchExperimentsReq{PageToken: q.Get("page_token"), Filter: q.Get("filter"), OrderBy: q["order_by"], ViewType: q.Get("view_type")}
+		if q.Has("max_results") {
+			n, err := queryInt(r, "max_results")
+			if err != nil {
+				return err
+			}
+			v := Int64(n)
+			req.MaxResults = &v
 		}
-		req = searchExperimentsReq{MaxResults: Int64(n), PageToken: q.Get("page_token"), Filter: q.Get("filter"), OrderBy: q["order_by"], ViewType: q.Get("view_type")}
 	} else if err := decode(r, h.o.MaxJSONBody, &req); err != nil {
 		return err
 	}
-	list, next, err := h.o.Tracking.SearchExperiments(ctxOf(r), workspaceID(r), req.Filter, tracking.ViewType(req.ViewType), int(req.MaxResults), req.OrderBy, req.PageToken)
+	max := lathe.DefaultSearchResults
+	if req.MaxResults != nil {
+		max = int(*req.MaxResults)
+	}
+	list, next, err := h.o.Tracking.SearchExperiments(ctxOf(r), workspaceID(r), req.Filter, tracking.ViewType(req.ViewType), max, req.OrderBy, req.PageToken)
 	if err != nil {
 		return err
 	}

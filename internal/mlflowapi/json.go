@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
 	"strconv"
 
 	"github.com/latheml/lathe"
@@ -13,23 +14,29 @@ import (
 // as a number or as a string.
 type Int64 int64
 
-// UnmarshalJSON accepts 123 and "123".
+// UnmarshalJSON accepts 123 and "123" (and 1e3, a whole number).
 func (v *Int64) UnmarshalJSON(b []byte) error {
-	b = bytes.Trim(b, `"`)
-	if len(b) == 0 || string(b) == "null" {
+	s := bytes.Trim(b, `"`)
+	if string(b) == "null" {
 		*v = 0
 		return nil
 	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
+	n, err := strconv.ParseInt(string(s), 10, 64)
 	if err != nil {
-		f, ferr := strconv.ParseFloat(string(b), 64)
-		if ferr != nil || f != math.Trunc(f) {
-			return lathe.Errorf(lathe.EINVALID, "%q is not an integer", b)
+		f, ferr := strconv.ParseFloat(string(s), 64)
+		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<63 {
+			return typeError(b, "int64")
 		}
 		n = int64(f)
 	}
 	*v = Int64(n)
 	return nil
+}
+
+// typeError is the error encoding/json reports (with the field's name
+// added) for a value of the wrong type.
+func typeError(b []byte, want string) error {
+	return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeOf(want)}
 }
 
 // Float is a double in MLflow JSON: proto3 JSON writes NaN and the
@@ -49,8 +56,8 @@ func (v *Float) UnmarshalJSON(b []byte) error {
 		*v = Float(math.Inf(-1))
 	default:
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return lathe.Errorf(lathe.EINVALID, "%q is not a number", s)
+		if err != nil || len(b) > 0 && (b[0] == '[' || b[0] == '{' || b[0] == 't' || b[0] == 'f' || b[0] == 'n') {
+			return typeError(b, "float64")
 		}
 		*v = Float(f)
 	}
@@ -138,14 +145,6 @@ type metricJSON struct {
 	Value     Float  `json:"value"`
 	Timestamp Int64  `json:"timestamp"`
 	Step      Int64  `json:"step"`
-}
-
-func toMetrics(ms []metricJSON) []lathe.Metric {
-	out := make([]lathe.Metric, len(ms))
-	for i, m := range ms {
-		out[i] = lathe.Metric{Key: m.Key, Value: float64(m.Value), Timestamp: int64(m.Timestamp), Step: int64(m.Step)}
-	}
-	return out
 }
 
 func fromMetrics(ms []lathe.Metric) []metricJSON {

@@ -10,12 +10,14 @@
 package mlflowapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/latheml/lathe"
@@ -124,28 +126,87 @@ func principal(r *http.Request) lathe.Principal {
 	return p
 }
 
-// decode reads a JSON request body into v. MLflow's protobuf parsing is
-// lenient about fields it does not know, and so is this; an empty body is
-// an empty message.
+// decode reads a JSON request body of at most max bytes into v. MLflow's
+// protobuf parsing is lenient about fields it does not know, and so is
+// this; an empty body is an empty message. A Content-Type other than JSON
+// is refused with MLflow's message (a missing one is accepted). A field of
+// the wrong type gets MLflow's "Invalid value ... for parameter ..." answer.
 func decode(r *http.Request, max int64, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(strings.ToLower(mt)) != "application/json" {
+			return lathe.Errorf(lathe.EINVALID, "Bad Request. Content-Type must be one of ['application/json'].")
+		}
+	}
+	body, err := readBody(r, max)
 	if err != nil {
-		return lathe.Errorf(lathe.EINVALID, "read request body: %v", err)
+		return err
 	}
-	if int64(len(body)) > max {
-		return lathe.Errorf(lathe.EINVALID, "request body is over the limit of %d bytes", max)
-	}
-	if len(body) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		var le *lathe.Error
-		if errors.As(err, &le) {
-			return le
-		}
-		return lathe.Errorf(lathe.EINVALID, "Malformed request: the body is not the JSON this endpoint takes (%v)", err)
+		return decodeError(body, err)
 	}
 	return nil
+}
+
+// readBody reads at most max bytes of the body; more is ETOOLARGE.
+func readBody(r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength > max {
+		return nil, lathe.Errorf(lathe.ETOOLARGE, "The request body is %d bytes long; the limit is %d bytes.", r.ContentLength, max)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, lathe.Errorf(lathe.EINVALID, "read request body: %v", err)
+	}
+	if int64(len(body)) > max {
+		return nil, lathe.Errorf(lathe.ETOOLARGE, "The request body is over the limit of %d bytes.", max)
+	}
+	return body, nil
+}
+
+// decodeError turns a JSON decoding error into MLflow's answer.
+func decodeError(body []byte, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		field, _, _ := strings.Cut(te.Field, ".")
+		var top map[string]json.RawMessage
+		_ = json.Unmarshal(body, &top)
+		raw := bytes.TrimSpace(top[field])
+		shown, typ := string(raw), pyType(raw)
+		if typ == "str" {
+			_ = json.Unmarshal(raw, &shown)
+		}
+		return lathe.Errorf(lathe.EINVALID, "Invalid value %s for parameter '%s' supplied. Hint: Value was of type '%s'. See the API docs for more information about request parameters.", shown, field, typ)
+	}
+	var le *lathe.Error
+	if errors.As(err, &le) {
+		return le
+	}
+	return lathe.Errorf(lathe.EINVALID, "Malformed request: the body is not the JSON this endpoint takes (%v)", err)
+}
+
+// pyType names the Python type a JSON value decodes to.
+func pyType(raw []byte) string {
+	if len(raw) == 0 {
+		return "NoneType"
+	}
+	switch raw[0] {
+	case '"':
+		return "str"
+	case '[':
+		return "list"
+	case '{':
+		return "dict"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "NoneType"
+	}
+	if bytes.ContainsAny(raw, ".eE") {
+		return "float"
+	}
+	return "int"
 }
 
 // reply writes a 200 JSON answer.

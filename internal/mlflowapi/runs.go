@@ -1,6 +1,7 @@
 package mlflowapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/latheml/lathe"
@@ -99,9 +100,6 @@ func (h *Handlers) searchRuns(w http.ResponseWriter, r *http.Request) error {
 	max := lathe.DefaultSearchResults
 	if req.MaxResults != nil {
 		max = int(*req.MaxResults)
-		if max == 0 {
-			return reply(w, empty) // MLflow answers max_results=0 with an empty page
-		}
 	}
 	runs, next, err := h.o.Tracking.SearchRuns(ctxOf(r), workspaceID(r), tracking.SearchRunsRequest{
 		ExperimentIDs: req.ExperimentIDs, Filter: req.Filter, View: tracking.ViewType(req.RunViewType),
@@ -132,14 +130,19 @@ func (h *Handlers) logMetric(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, h.o.MaxJSONBody, &req); err != nil {
 		return err
 	}
-	if req.Value == nil {
-		return lathe.Errorf(lathe.EINVALID, "Missing value for required parameter 'value'. See the API docs for more information about request parameters.")
-	}
-	if req.Timestamp == nil {
-		return lathe.Errorf(lathe.EINVALID, "Missing value for required parameter 'timestamp'. See the API docs for more information about request parameters.")
+	id := runIDOf(req.RunID, req.RunUUID)
+	switch {
+	case id == "":
+		return missingParam("run_id")
+	case req.Key == "":
+		return missingParam("key")
+	case req.Value == nil:
+		return missingParam("value")
+	case req.Timestamp == nil:
+		return missingParam("timestamp")
 	}
 	m := lathe.Metric{Key: req.Key, Value: float64(*req.Value), Timestamp: int64(*req.Timestamp), Step: int64(req.Step)}
-	if err := h.o.Tracking.LogBatch(ctxOf(r), workspaceID(r), runIDOf(req.RunID, req.RunUUID), []lathe.Metric{m}, nil, nil); err != nil {
+	if err := h.o.Tracking.LogMetric(ctxOf(r), workspaceID(r), id, m); err != nil {
 		return err
 	}
 	return reply(w, empty)
@@ -147,19 +150,16 @@ func (h *Handlers) logMetric(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handlers) logParam(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
-		RunID   string  `json:"run_id"`
-		RunUUID string  `json:"run_uuid"`
-		Key     string  `json:"key"`
-		Value   *string `json:"value"`
+		RunID   string `json:"run_id"`
+		RunUUID string `json:"run_uuid"`
+		Key     string `json:"key"`
+		Value   string `json:"value"`
 	}
 	if err := decode(r, h.o.MaxJSONBody, &req); err != nil {
 		return err
 	}
-	if req.Value == nil {
-		return lathe.Errorf(lathe.EINVALID, "Missing value for required parameter 'value'. See the API docs for more information about request parameters.")
-	}
-	p := lathe.Tag{Key: req.Key, Value: *req.Value}
-	if err := h.o.Tracking.LogBatch(ctxOf(r), workspaceID(r), runIDOf(req.RunID, req.RunUUID), nil, []lathe.Tag{p}, nil); err != nil {
+	p := lathe.Tag{Key: req.Key, Value: req.Value}
+	if err := h.o.Tracking.LogParam(ctxOf(r), workspaceID(r), runIDOf(req.RunID, req.RunUUID), p); err != nil {
 		return err
 	}
 	return reply(w, empty)
@@ -176,7 +176,7 @@ func (h *Handlers) setTag(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t := lathe.Tag{Key: req.Key, Value: req.Value}
-	if err := h.o.Tracking.LogBatch(ctxOf(r), workspaceID(r), runIDOf(req.RunID, req.RunUUID), nil, nil, []lathe.Tag{t}); err != nil {
+	if err := h.o.Tracking.SetTag(ctxOf(r), workspaceID(r), runIDOf(req.RunID, req.RunUUID), t); err != nil {
 		return err
 	}
 	return reply(w, empty)
@@ -196,20 +196,82 @@ func (h *Handlers) deleteTag(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, empty)
 }
 
+// batchMetricJSON is a log-batch metric, with the fields MLflow requires
+// told apart from absent ones.
+type batchMetricJSON struct {
+	Key       *string `json:"key"`
+	Value     *Float  `json:"value"`
+	Timestamp *Int64  `json:"timestamp"`
+	Step      Int64   `json:"step"`
+}
+
+// batchTagJSON is a log-batch param or tag.
+type batchTagJSON struct {
+	Key   *string `json:"key"`
+	Value string  `json:"value"`
+}
+
 func (h *Handlers) logBatch(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength > lathe.MaxBatchBytes {
+		return lathe.Errorf(lathe.EINVALID, "Batched logging API requests must be at most %d bytes, got a request of size %d.", lathe.MaxBatchBytes, r.ContentLength)
+	}
 	var req struct {
-		RunID   string       `json:"run_id"`
-		Metrics []metricJSON `json:"metrics"`
-		Params  []tagJSON    `json:"params"`
-		Tags    []tagJSON    `json:"tags"`
+		RunID   string            `json:"run_id"`
+		Metrics []batchMetricJSON `json:"metrics"`
+		Params  []batchTagJSON    `json:"params"`
+		Tags    []batchTagJSON    `json:"tags"`
 	}
 	if err := decode(r, lathe.MaxBatchBytes, &req); err != nil {
+		if lathe.IsCode(err, lathe.ETOOLARGE) {
+			return lathe.Errorf(lathe.EINVALID, "Batched logging API requests must be at most %d bytes, got a request of a larger size.", lathe.MaxBatchBytes)
+		}
 		return err
 	}
-	if err := h.o.Tracking.LogBatch(ctxOf(r), workspaceID(r), req.RunID, toMetrics(req.Metrics), toTags(req.Params), toTags(req.Tags)); err != nil {
+	if req.RunID == "" {
+		return missingParam("run_id")
+	}
+	metrics := make([]lathe.Metric, len(req.Metrics))
+	for i, m := range req.Metrics {
+		if m.Key == nil || *m.Key == "" || m.Value == nil || m.Timestamp == nil {
+			return badParam(req.Metrics, "metrics")
+		}
+		metrics[i] = lathe.Metric{Key: *m.Key, Value: float64(*m.Value), Timestamp: int64(*m.Timestamp), Step: int64(m.Step)}
+	}
+	params, ok := batchTags(req.Params)
+	if !ok {
+		return badParam(req.Params, "params")
+	}
+	tags, ok := batchTags(req.Tags)
+	if !ok {
+		return badParam(req.Tags, "tags")
+	}
+	if err := h.o.Tracking.LogBatch(ctxOf(r), workspaceID(r), req.RunID, metrics, params, tags); err != nil {
 		return err
 	}
 	return reply(w, empty)
+}
+
+// batchTags converts log-batch params or tags; false if one has no key.
+func batchTags(in []batchTagJSON) ([]lathe.Tag, bool) {
+	out := make([]lathe.Tag, len(in))
+	for i, t := range in {
+		if t.Key == nil || *t.Key == "" {
+			return nil, false
+		}
+		out[i] = lathe.Tag{Key: *t.Key, Value: t.Value}
+	}
+	return out, true
+}
+
+// badParam is MLflow's answer for a request field that fails its checks.
+func badParam(v any, field string) error {
+	b, _ := json.Marshal(v)
+	return lathe.Errorf(lathe.EINVALID, "Invalid value %s for parameter '%s' supplied. Hint: Value was of type 'list'. See the API docs for more information about request parameters.", b, field)
+}
+
+// missingParam is MLflow's answer for an absent required field.
+func missingParam(field string) error {
+	return lathe.Errorf(lathe.EINVALID, "Missing value for required parameter '%s'. See the API docs for more information about request parameters.", field)
 }
 
 // logModel appends the model's description to the run's

@@ -45,7 +45,7 @@ func (db *DB) Artifact(ctx context.Context, ws, path string) (*Artifact, error) 
 	err := db.r.QueryRowContext(ctx, db.q(`SELECT path, digest, size, created_at FROM artifacts WHERE workspace_id = ? AND path = ?`), ws, path).
 		Scan(&a.Path, &d, &a.Size, &a.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, lathe.Errorf(lathe.ENOTFOUND, "artifact %s not found", path)
+		return nil, lathe.Errorf(lathe.ENOTFOUND, "No such file or directory: '%s'", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get artifact: %w", err)

@@ -198,3 +198,14 @@ func oneRow(res sql.Result, format string, args ...any) error {
 	}
 	return nil
 }
+
+// WorkspaceCreated returns when a workspace was created (Unix
+// milliseconds), the creation time tracking gives its Default experiment.
+func (db *DB) WorkspaceCreated(ctx context.Context, ws string) (int64, error) {
+	var at int64
+	err := db.r.QueryRowContext(ctx, db.q(`SELECT created_at FROM workspaces WHERE id = ?`), ws).Scan(&at)
+	if err != nil {
+		return 0, fmt.Errorf("workspace created: %w", notFound(err, "workspace %s not found", ws))
+	}
+	return at, nil
+}

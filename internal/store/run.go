@@ -176,7 +176,7 @@ func (db *DB) eachRow(ctx context.Context, query string, args []any, fn func(*sq
 // also updates the mlflow.runName tag, as MLflow does.
 func (db *DB) UpdateRun(ctx context.Context, ws, id, status string, end *int64, name string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := db.activeRun(ctx, tx, ws, id, false); err != nil {
+		if _, err := db.activeRun(ctx, tx, ws, id, true); err != nil {
 			return err
 		}
 		q := `UPDATE runs SET status = ?, end_time = COALESCE(?, end_time)`
@@ -276,16 +276,31 @@ func metricRow(m lathe.Metric) (float64, bool) {
 }
 
 func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, id string, metrics []lathe.Metric) error {
-	const chunk = 200
-	for start := 0; start < len(metrics); start += chunk {
-		part := metrics[start:min(start+chunk, len(metrics))]
-		args := make([]any, 0, len(part)*6)
-		for _, m := range part {
-			v, isNaN := metricRow(m)
-			args = append(args, id, m.Key, m.Step, m.Timestamp, v, isNaN)
+	// A value given twice in one batch (same key, step, timestamp and
+	// value) is kept once, as in MLflow, whose metric key includes the
+	// value. Across batches that needs a unique index; see docs/mlflow.md.
+	type point struct {
+		key      string
+		step, ts int64
+		value    float64
+		isNaN    bool
+	}
+	seen := make(map[point]bool, len(metrics))
+	rows := make([]any, 0, len(metrics)*6)
+	for _, m := range metrics {
+		v, isNaN := metricRow(m)
+		p := point{m.Key, m.Step, m.Timestamp, v, isNaN}
+		if seen[p] {
+			continue
 		}
-		q := `INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, len(part)-1)
-		if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+		seen[p] = true
+		rows = append(rows, id, m.Key, m.Step, m.Timestamp, v, isNaN)
+	}
+	const chunk = 200 * 6
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		q := `INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, len(part)/6-1)
+		if _, err := tx.ExecContext(ctx, db.q(q), part...); err != nil {
 			return fmt.Errorf("log metrics: %w", err)
 		}
 	}
@@ -322,7 +337,7 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, id string, metrics []l
 }
 
 // later reports whether a comes after b in MLflow's order for the latest
-// value: by step, then timestamp, then value.
+// value: by step, then timestamp, then the stored value (0 for NaN).
 func later(a, b lathe.Metric) bool {
 	if a.Step != b.Step {
 		return a.Step > b.Step
@@ -330,7 +345,9 @@ func later(a, b lathe.Metric) bool {
 	if a.Timestamp != b.Timestamp {
 		return a.Timestamp > b.Timestamp
 	}
-	return a.Value > b.Value
+	av, _ := metricRow(a)
+	bv, _ := metricRow(b)
+	return av > bv
 }
 
 func (db *DB) setTags(ctx context.Context, tx *sql.Tx, id string, tags []lathe.Tag) error {
@@ -346,6 +363,33 @@ func (db *DB) setTags(ctx context.Context, tx *sql.Tx, id string, tags []lathe.T
 		}
 	}
 	return nil
+}
+
+// UpdateRunTag sets a tag of an active run to what fn makes of its current
+// value (ok false when the run has no such tag), in one transaction, so
+// concurrent updates of the same tag do not lose each other's work.
+func (db *DB) UpdateRunTag(ctx context.Context, ws, id, key string, fn func(old string, ok bool) (string, error)) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if db.d.Name == "postgres" {
+			// Lock the run so concurrent updates queue (SQLite has one writer).
+			if _, err := tx.ExecContext(ctx, db.q(`SELECT 1 FROM runs WHERE run_id = ? FOR UPDATE`), id); err != nil {
+				return fmt.Errorf("lock run: %w", err)
+			}
+		}
+		if _, err := db.activeRun(ctx, tx, ws, id, true); err != nil {
+			return err
+		}
+		var old string
+		err := tx.QueryRowContext(ctx, db.q(`SELECT value FROM run_tags WHERE run_id = ? AND key = ?`), id, key).Scan(&old)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read tag %s: %w", key, err)
+		}
+		value, err := fn(old, err == nil)
+		if err != nil {
+			return err
+		}
+		return db.setTags(ctx, tx, id, []lathe.Tag{{Key: key, Value: value}})
+	})
 }
 
 // DeleteRunTag removes a tag from an active run.
@@ -390,13 +434,13 @@ func (db *DB) LogInputs(ctx context.Context, ws, id string, inputs []lathe.Datas
 }
 
 // MetricHistory returns up to limit values of one metric of a run, in
-// (step, timestamp) order, after skipping offset values.
+// (step, timestamp, value) order, after skipping offset values.
 func (db *DB) MetricHistory(ctx context.Context, ws, id, key string, offset, limit int) ([]lathe.Metric, error) {
 	if _, err := db.RunInfo(ctx, ws, id); err != nil {
 		return nil, err
 	}
 	var out []lathe.Metric
-	err := db.eachRow(ctx, `SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp LIMIT ? OFFSET ?`,
+	err := db.eachRow(ctx, `SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, is_nan, value LIMIT ? OFFSET ?`,
 		[]any{id, key, limit, offset}, func(rows *sql.Rows) error {
 			var m lathe.Metric
 			var isNaN bool

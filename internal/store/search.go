@@ -13,7 +13,7 @@ import (
 
 // RunQuery selects runs for SearchRuns.
 type RunQuery struct {
-	ExperimentIDs []string
+	ExperimentIDs []string // nil: every experiment of the workspace
 	Filter        search.Filter
 	Order         []search.Order
 	Stages        []string // lifecycle stages to include
@@ -50,31 +50,49 @@ func strArgs(vs []string) []any {
 }
 
 // compare renders "col OP value" for a comparison whose value is a string,
-// a number or a list; col is an SQL expression.
-func compare(col string, c search.Comparison) (string, []any) {
+// a number or a list; col is an SQL expression. LIKE is case-sensitive with
+// no escape character on both backends (SQLite runs with
+// case_sensitive_like; PostgreSQL gets an empty ESCAPE clause).
+func (db *DB) compare(col string, c search.Comparison) (string, []any) {
+	esc := ""
+	if db.d.Name == "postgres" {
+		esc = " ESCAPE ''"
+	}
 	switch c.Op {
 	case search.OpLike:
-		return col + " LIKE ?", []any{c.Value}
+		return col + " LIKE ?" + esc, []any{c.Value}
 	case search.OpILike:
-		return "LOWER(" + col + ") LIKE LOWER(?)", []any{c.Value}
+		return "LOWER(" + col + ") LIKE LOWER(?)" + esc, []any{c.Value}
 	case search.OpIn, search.OpNotIn:
 		vs := c.Value.([]string)
 		return col + " " + string(c.Op) + " " + placeholders(len(vs)), strArgs(vs)
 	default:
+		if _, num := c.Value.(float64); num {
+			// A number compares as a double, whatever the column's type.
+			return col + " " + string(c.Op) + " CAST(? AS DOUBLE PRECISION)", []any{c.Value}
+		}
 		return col + " " + string(c.Op) + " ?", []any{c.Value}
 	}
 }
 
-// runEntity is the correlated subquery source of a run's metrics, params
-// or tags.
-func runEntity(k search.Kind) (table, valueCol string) {
+// collate makes a string expression sort byte-wise, as search.Less does,
+// whatever the database's collation.
+func (db *DB) collate(expr string) string {
+	if db.d.Name == "postgres" {
+		return expr + ` COLLATE "C"`
+	}
+	return expr
+}
+
+// runEntity is the table of a run's metrics, params or tags.
+func runEntity(k search.Kind) string {
 	switch k {
 	case search.Metric:
-		return "latest_metrics", "value"
+		return "latest_metrics"
 	case search.Param:
-		return "params", "value"
+		return "params"
 	default:
-		return "run_tags", "value"
+		return "run_tags"
 	}
 }
 
@@ -88,21 +106,27 @@ var datasetCols = map[string]string{
 	search.DatasetName: "d.name", search.DatasetDigest: "d.digest", search.DatasetContext: "d.context",
 }
 
-// runCondition translates one comparison of a run filter.
-func runCondition(c search.Comparison) (string, []any, error) {
+// runCondition translates one comparison of a run filter with the
+// semantics of search.Filter.Match: a comparison on a metric, param or tag
+// needs the key to be present (even !=); a NaN metric matches only !=; a
+// dataset comparison needs one matching input.
+func (db *DB) runCondition(c search.Comparison) (string, []any, error) {
 	switch c.Kind {
 	case search.Metric, search.Param, search.Tag:
-		table, col := runEntity(c.Kind)
-		exists := "EXISTS (SELECT 1 FROM " + table + " e WHERE e.run_id = r.run_id AND e.key = ?"
+		exists := "EXISTS (SELECT 1 FROM " + runEntity(c.Kind) + " e WHERE e.run_id = r.run_id AND e.key = ?"
 		switch c.Op {
 		case search.OpIsNull:
 			return "NOT " + exists + ")", []any{c.Key}, nil
 		case search.OpIsNotNull:
 			return exists + ")", []any{c.Key}, nil
 		}
-		cond, args := compare("e."+col, c)
+		cond, args := db.compare("e.value", c)
 		if c.Kind == search.Metric {
-			cond = "NOT e.is_nan AND " + cond
+			if c.Op == search.OpNe {
+				cond = "(e.is_nan OR " + cond + ")"
+			} else {
+				cond = "NOT e.is_nan AND " + cond
+			}
 		}
 		return exists + " AND " + cond + ")", append([]any{c.Key}, args...), nil
 	case search.Attribute:
@@ -116,47 +140,55 @@ func runCondition(c search.Comparison) (string, []any, error) {
 		case search.OpIsNotNull:
 			return col + " IS NOT NULL", nil, nil
 		}
-		if v, ok := c.Value.(float64); ok {
-			c.Value = int64(v)
-		}
-		cond, args := compare(col, c)
+		cond, args := db.compare(col, c)
 		return cond, args, nil
 	case search.Dataset:
 		col, ok := datasetCols[c.Key]
 		if !ok {
 			return "", nil, lathe.Errorf(lathe.EINVALID, "Invalid dataset key '%s' specified.", c.Key)
 		}
-		cond, args := compare(col, c)
+		cond, args := db.compare(col, c)
+		if c.Key == search.DatasetContext {
+			cond = "d.context <> '' AND " + cond // no context tag: the field is absent
+		}
 		return "EXISTS (SELECT 1 FROM run_inputs d WHERE d.run_id = r.run_id AND " + cond + ")", args, nil
 	}
 	return "", nil, lathe.Errorf(lathe.EINVALID, "unsupported search key kind %s", c.Kind)
 }
 
-// runOrder translates order_by clauses, putting runs without the key last,
-// then MLflow's default tie-breakers: newest start first, then run id.
-func runOrder(orders []search.Order) (string, []any) {
+// runOrder translates order_by clauses, completed with MLflow's
+// tie-breakers, with the semantics of search.Less: in each clause runs with
+// the field come first in the clause's direction, then NaN metrics, then
+// runs without the field.
+func (db *DB) runOrder(orders []search.Order) (string, []any) {
 	var parts []string
 	var args []any
-	for _, o := range orders {
+	for _, o := range search.CompleteRunOrder(orders) {
 		dir := " ASC"
 		if o.Desc {
 			dir = " DESC"
 		}
-		var expr string
 		switch o.Kind {
 		case search.Attribute:
-			expr = runAttrCols[o.Key]
-			if expr == "" {
+			col := runAttrCols[o.Key]
+			if col == "" {
 				continue
 			}
+			if o.Key != search.AttrStartTime && o.Key != search.AttrEndTime {
+				col = db.collate(col)
+			}
+			parts = append(parts, "CASE WHEN "+col+" IS NULL THEN 1 ELSE 0 END ASC", col+dir)
+		case search.Metric:
+			from := " FROM latest_metrics e WHERE e.run_id = r.run_id AND e.key = ?"
+			parts = append(parts, "COALESCE((SELECT CASE WHEN e.is_nan THEN 1 ELSE 0 END"+from+"), 2) ASC",
+				"(SELECT e.value"+from+" AND NOT e.is_nan)"+dir)
+			args = append(args, o.Key, o.Key)
 		default:
-			table, col := runEntity(o.Kind)
-			expr = "(SELECT e." + col + " FROM " + table + " e WHERE e.run_id = r.run_id AND e.key = ?)"
+			expr := "(SELECT e.value FROM " + runEntity(o.Kind) + " e WHERE e.run_id = r.run_id AND e.key = ?)"
+			parts = append(parts, "CASE WHEN "+expr+" IS NULL THEN 1 ELSE 0 END ASC", db.collate(expr)+dir)
 			args = append(args, o.Key, o.Key)
 		}
-		parts = append(parts, "("+expr+") IS NULL ASC", expr+dir)
 	}
-	parts = append(parts, "r.start_time DESC", "r.run_id ASC")
 	return strings.Join(parts, ", "), args
 }
 
@@ -165,14 +197,16 @@ func runOrder(orders []search.Order) (string, []any) {
 func (db *DB) SearchRuns(ctx context.Context, ws string, q RunQuery) ([]*lathe.Run, error) {
 	b := &sqlBuilder{}
 	b.add("r.workspace_id = ?", ws)
-	if len(q.ExperimentIDs) > 0 {
+	if q.ExperimentIDs != nil {
+		// IDs that are not numbers name no experiment.
 		ids := make([]any, 0, len(q.ExperimentIDs))
 		for _, id := range q.ExperimentIDs {
-			n, err := strconv.ParseInt(id, 10, 64)
-			if err != nil {
-				return nil, lathe.Errorf(lathe.EINVALID, "experiment id %q is not a number", id)
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+				ids = append(ids, n)
 			}
-			ids = append(ids, n)
+		}
+		if len(ids) == 0 {
+			return nil, nil
 		}
 		b.add("r.experiment_id IN "+placeholders(len(ids)), ids...)
 	}
@@ -180,13 +214,13 @@ func (db *DB) SearchRuns(ctx context.Context, ws string, q RunQuery) ([]*lathe.R
 		b.add("r.lifecycle_stage IN "+placeholders(len(q.Stages)), strArgs(q.Stages)...)
 	}
 	for _, c := range q.Filter.Comparisons {
-		cond, args, err := runCondition(c)
+		cond, args, err := db.runCondition(c)
 		if err != nil {
 			return nil, err
 		}
 		b.add(cond, args...)
 	}
-	order, oargs := runOrder(q.Order)
+	order, oargs := db.runOrder(q.Order)
 	query := `SELECT ` + prefixed("r.", runCols) + ` FROM runs r WHERE ` + strings.Join(b.where, " AND ") + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	args := append(append(b.args, oargs...), q.Limit, q.Offset)
 	var runs []*lathe.Run
@@ -236,10 +270,7 @@ func (db *DB) SearchExperiments(ctx context.Context, ws string, q ExperimentQuer
 			if !ok {
 				return nil, lathe.Errorf(lathe.EINVALID, "Invalid attribute key '%s' specified.", c.Key)
 			}
-			if v, ok := c.Value.(float64); ok {
-				c.Value = int64(v)
-			}
-			cond, args := compare(col, c)
+			cond, args := db.compare(col, c)
 			b.add(cond, args...)
 		case search.Tag:
 			exists := "EXISTS (SELECT 1 FROM experiment_tags t WHERE t.workspace_id = e.workspace_id AND t.experiment_id = e.id AND t.key = ?"
@@ -249,28 +280,31 @@ func (db *DB) SearchExperiments(ctx context.Context, ws string, q ExperimentQuer
 			case search.OpIsNotNull:
 				b.add(exists+")", c.Key)
 			default:
-				cond, args := compare("t.value", c)
+				cond, args := db.compare("t.value", c)
 				b.add(exists+" AND "+cond+")", append([]any{c.Key}, args...)...)
 			}
 		default:
 			return nil, lathe.Errorf(lathe.EINVALID, "Invalid entity type '%s' for an experiment search.", c.Kind)
 		}
 	}
+	// MLflow's order: the clauses, then experiment_id (descending), or
+	// newest first when there are none.
 	var order []string
-	var oargs []any
-	for _, o := range q.Order {
+	for _, o := range search.CompleteExperimentOrder(q.Order) {
 		dir := " ASC"
 		if o.Desc {
 			dir = " DESC"
 		}
 		if col, ok := expAttrCols[o.Key]; ok && o.Kind == search.Attribute {
+			if o.Key == search.AttrName {
+				col = db.collate(col)
+			}
 			order = append(order, col+dir)
 		}
 	}
-	order = append(order, "e.creation_time DESC", "e.id ASC")
 	query := `SELECT ` + prefixed("e.", experimentCols) + ` FROM experiments e WHERE ` + strings.Join(b.where, " AND ") +
 		` ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ? OFFSET ?`
-	args := append(append(b.args, oargs...), q.Limit, q.Offset)
+	args := append(b.args, q.Limit, q.Offset)
 	var out []*lathe.Experiment
 	err := db.eachRow(ctx, query, args, func(rows *sql.Rows) error {
 		e, err := scanExperiment(rows)

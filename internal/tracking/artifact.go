@@ -49,11 +49,11 @@ func CleanArtifactPath(p string, dir bool) (string, error) {
 		return "", invalid("artifact path is %d bytes long; the limit is %d", len(p), MaxArtifactPath)
 	}
 	if strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || strings.ContainsRune(p, 0) {
-		return "", invalid("Invalid artifact path: '%s'. Use a relative path with '/' separators.", p)
+		return "", invalid("Invalid path: '%s'. Use a relative path with '/' separators.", p)
 	}
 	for _, seg := range strings.Split(p, "/") {
 		if seg == "" || seg == "." || seg == ".." {
-			return "", invalid("Invalid artifact path: '%s'. Paths must not contain empty, '.' or '..' segments.", p)
+			return "", invalid("Invalid path: '%s'. Paths must not contain empty, '.' or '..' segments.", p)
 		}
 	}
 	return p, nil

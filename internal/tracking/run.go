@@ -3,28 +3,13 @@ package tracking
 import (
 	"context"
 	"encoding/json"
-	"regexp"
+	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/latheml/lathe"
 	"github.com/latheml/lathe/internal/search"
 	"github.com/latheml/lathe/internal/store"
 )
-
-// runIDRE is MLflow's run ID rule.
-var runIDRE = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
-
-// validRunID checks a run ID's form; a malformed ID names no run.
-func validRunID(id string) error {
-	if id == "" {
-		return missing("run_id")
-	}
-	if !runIDRE.MatchString(id) {
-		return invalid("Invalid run ID: '%s'", id)
-	}
-	return nil
-}
 
 // CreateRunRequest creates a run.
 type CreateRunRequest struct {
@@ -95,7 +80,7 @@ func hasTag(tags []lathe.Tag, key string) bool {
 
 // Run returns a run with its latest metrics, params, tags and inputs.
 func (s *Service) Run(ctx context.Context, ws, id string) (*lathe.Run, error) {
-	if err := validRunID(id); err != nil {
+	if err := needRunID(id); err != nil {
 		return nil, err
 	}
 	return s.store.Run(ctx, ws, id)
@@ -103,7 +88,7 @@ func (s *Service) Run(ctx context.Context, ws, id string) (*lathe.Run, error) {
 
 // UpdateRun changes a run's status, end time and name.
 func (s *Service) UpdateRun(ctx context.Context, ws, id, status string, end *int64, name string) (*lathe.RunInfo, error) {
-	if err := validRunID(id); err != nil {
+	if err := needRunID(id); err != nil {
 		return nil, err
 	}
 	info, err := s.store.RunInfo(ctx, ws, id)
@@ -127,7 +112,7 @@ func (s *Service) UpdateRun(ctx context.Context, ws, id, status string, end *int
 
 // SetRunStage deletes (stage "deleted") or restores ("active") a run.
 func (s *Service) SetRunStage(ctx context.Context, ws, id, stage string) error {
-	if err := validRunID(id); err != nil {
+	if err := needRunID(id); err != nil {
 		return err
 	}
 	if _, err := s.store.RunInfo(ctx, ws, id); err != nil {
@@ -136,87 +121,79 @@ func (s *Service) SetRunStage(ctx context.Context, ws, id, stage string) error {
 	return s.store.SetRunStage(ctx, ws, id, stage, s.ms())
 }
 
-// validateTags checks run tag keys and values.
+// validateTags checks run tags.
 func validateTags(tags []lathe.Tag) error {
 	for _, t := range tags {
-		if err := lathe.ValidateEntityName("tag", t.Key); err != nil {
-			return err
-		}
-		if utf8.RuneCountInString(t.Value) > lathe.MaxTagValueLen {
-			return invalid("Tag value '%s' had length %d, which exceeded length limit of %d", clip(t.Value), utf8.RuneCountInString(t.Value), lathe.MaxTagValueLen)
-		}
-	}
-	return nil
-}
-
-func validateParams(params []lathe.Tag) error {
-	for _, p := range params {
-		if err := lathe.ValidateEntityName("param", p.Key); err != nil {
-			return err
-		}
-		if n := utf8.RuneCountInString(p.Value); n > lathe.MaxParamValueLen {
-			return invalid("Param value '%s' had length %d, which exceeded length limit of %d", clip(p.Value), n, lathe.MaxParamValueLen)
-		}
-	}
-	return nil
-}
-
-func validateMetrics(metrics []lathe.Metric) error {
-	for _, m := range metrics {
-		if err := lathe.ValidateEntityName("metric", m.Key); err != nil {
+		if err := validateTag(t); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// clip shortens a long value for a message, as MLflow does.
-func clip(s string) string {
-	if len(s) > 100 {
-		return s[:100] + "..."
-	}
-	return s
-}
-
-// LogBatch logs metrics, params and tags to an active run, with MLflow's
-// batch limits: 1000 metrics, 100 params, 100 tags, 1000 in all.
+// LogBatch logs metrics, params and tags to an active run in one
+// transaction, with MLflow's batch rules: 1000 metrics, 100 params, 100
+// tags, 1000 in all, each param key once.
 func (s *Service) LogBatch(ctx context.Context, ws, id string, metrics []lathe.Metric, params, tags []lathe.Tag) error {
 	if err := validRunID(id); err != nil {
 		return err
 	}
-	switch {
-	case len(metrics) > lathe.MaxBatchMetrics:
-		return invalid("A batch logging request can contain at most %d metrics. Got %d metrics. Please split up metrics across multiple requests and try again.", lathe.MaxBatchMetrics, len(metrics))
-	case len(params) > lathe.MaxBatchParamsTags:
-		return invalid("A batch logging request can contain at most %d params. Got %d params. Please split up params across multiple requests and try again.", lathe.MaxBatchParamsTags, len(params))
-	case len(tags) > lathe.MaxBatchParamsTags:
-		return invalid("A batch logging request can contain at most %d tags. Got %d tags. Please split up tags across multiple requests and try again.", lathe.MaxBatchParamsTags, len(tags))
-	case len(metrics)+len(params)+len(tags) > lathe.MaxBatchEntities:
-		return invalid("A batch logging request can contain at most %d metrics, params, and tags in total. Got %d entities. Please split up entities across multiple requests and try again.", lathe.MaxBatchEntities, len(metrics)+len(params)+len(tags))
-	}
-	if err := validateMetrics(metrics); err != nil {
+	if err := validateBatch(metrics, params, tags); err != nil {
 		return err
-	}
-	if err := validateParams(params); err != nil {
-		return err
-	}
-	if err := validateTags(tags); err != nil {
-		return err
-	}
-	seen := map[string]string{}
-	for _, p := range params {
-		if v, dup := seen[p.Key]; dup && v != p.Value {
-			return invalid("Duplicate parameter keys have been submitted: ['%s']. Please ensure the request contains only one param value per param key.", p.Key)
-		}
-		seen[p.Key] = p.Value
 	}
 	return s.store.LogBatch(ctx, ws, id, metrics, params, tags)
 }
 
+// LogParam logs one param (runs/log-parameter). A param is write-once:
+// the same value again is accepted, another value is refused.
+func (s *Service) LogParam(ctx context.Context, ws, id string, p lathe.Tag) error {
+	if err := needRunID(id); err != nil {
+		return err
+	}
+	if p.Key == "" {
+		return missing("key")
+	}
+	if err := validateParam(p); err != nil {
+		return err
+	}
+	return s.store.LogBatch(ctx, ws, id, nil, []lathe.Tag{p}, nil)
+}
+
+// LogMetric logs one metric value (runs/log-metric).
+func (s *Service) LogMetric(ctx context.Context, ws, id string, m lathe.Metric) error {
+	if err := needRunID(id); err != nil {
+		return err
+	}
+	if m.Key == "" {
+		return missing("key")
+	}
+	if err := validateMetric(m); err != nil {
+		return err
+	}
+	return s.store.LogBatch(ctx, ws, id, []lathe.Metric{m}, nil, nil)
+}
+
+// SetTag sets one run tag (runs/set-tag); mlflow.runName renames the run.
+func (s *Service) SetTag(ctx context.Context, ws, id string, t lathe.Tag) error {
+	if err := needRunID(id); err != nil {
+		return err
+	}
+	if t.Key == "" {
+		return missing("key")
+	}
+	if err := validateTag(t); err != nil {
+		return err
+	}
+	return s.store.LogBatch(ctx, ws, id, nil, nil, []lathe.Tag{t})
+}
+
 // DeleteTag removes a tag from an active run.
 func (s *Service) DeleteTag(ctx context.Context, ws, id, key string) error {
-	if err := validRunID(id); err != nil {
+	if err := needRunID(id); err != nil {
 		return err
+	}
+	if key == "" {
+		return missing("key")
 	}
 	return s.store.DeleteRunTag(ctx, ws, id, key)
 }
@@ -250,7 +227,7 @@ func (s *Service) LogInputs(ctx context.Context, ws, id string, inputs []lathe.D
 // MetricHistory returns one page of a metric's history and the next page
 // token ("" on the last page).
 func (s *Service) MetricHistory(ctx context.Context, ws, id, key string, max int, pageToken string) ([]lathe.Metric, string, error) {
-	if err := validRunID(id); err != nil {
+	if err := needRunID(id); err != nil {
 		return nil, "", err
 	}
 	if key == "" {
@@ -279,23 +256,21 @@ type SearchRunsRequest struct {
 	ExperimentIDs []string
 	Filter        string
 	View          ViewType
-	MaxResults    int
+	MaxResults    int // 0: an empty page, as in MLflow
 	OrderBy       []string
 	PageToken     string
 }
 
-// SearchRuns finds runs with MLflow's search grammar. Like MLflow's SQL
-// store it returns a next page token whenever the page is full.
+// SearchRuns finds runs of the given experiments with MLflow's search
+// grammar. Like MLflow's SQL store it returns a next page token whenever the
+// page is full, and nothing when no experiment is named.
 func (s *Service) SearchRuns(ctx context.Context, ws string, req SearchRunsRequest) ([]*lathe.Run, string, error) {
-	if err := s.ensureDefault(ctx, ws); err != nil {
-		return nil, "", err
-	}
 	max := req.MaxResults
-	if max == 0 {
-		max = lathe.DefaultSearchResults
+	if max > lathe.MaxSearchResults {
+		return nil, "", invalid("Invalid value %d for parameter 'max_results' supplied. Hint: Value was of type 'int'. See the API docs for more information about request parameters.", max)
 	}
-	if max < 1 || max > lathe.MaxSearchResults {
-		return nil, "", invalid("Invalid value %d for parameter 'max_results' supplied. It must be at most %d and at least 1", max, lathe.MaxSearchResults)
+	if err := search.ValidateRunMaxResults(int64(max)); err != nil {
+		return nil, "", err
 	}
 	stages, err := req.View.stages()
 	if err != nil {
@@ -311,6 +286,12 @@ func (s *Service) SearchRuns(ctx context.Context, ws string, req SearchRunsReque
 	}
 	offset, err := search.DecodePageToken(req.PageToken)
 	if err != nil {
+		return nil, "", err
+	}
+	if max == 0 || len(req.ExperimentIDs) == 0 {
+		return nil, "", nil
+	}
+	if err := s.ensureDefault(ctx, ws); err != nil {
 		return nil, "", err
 	}
 	runs, err := s.store.SearchRuns(ctx, ws, store.RunQuery{ExperimentIDs: req.ExperimentIDs, Filter: f, Order: order, Stages: stages, Offset: offset, Limit: max})
@@ -335,7 +316,7 @@ func (s *Service) SearchDatasets(ctx context.Context, ws string, experimentIDs [
 // SampledHistory returns at most max values of a metric, spread evenly over
 // the steps in [start, end] (nil: unbounded), always with the first and last.
 func (s *Service) SampledHistory(ctx context.Context, ws, id, key string, start, end *int64, max int) ([]lathe.Metric, error) {
-	if err := validRunID(id); err != nil {
+	if err := needRunID(id); err != nil {
 		return nil, err
 	}
 	if key == "" {
@@ -359,7 +340,7 @@ func (s *Service) SampledHistory(ctx context.Context, ws, id, key string, start,
 // with its min, max, mean and end values, so a chart of a million-point
 // series keeps its spikes.
 func (s *Service) Downsample(ctx context.Context, ws, id, key string, start, end *int64, points int) ([]store.MetricBucket, error) {
-	if err := validRunID(id); err != nil {
+	if err := needRunID(id); err != nil {
 		return nil, err
 	}
 	if key == "" {
@@ -371,32 +352,50 @@ func (s *Service) Downsample(ctx context.Context, ws, id, key string, start, end
 	return s.store.MetricBuckets(ctx, ws, id, key, start, end, points)
 }
 
-// LogModel appends a logged model's description (MLflow's model_json) to the
-// run's mlflow.log-model.history tag, as MLflow's server does.
+// historyTag is the run tag MLflow keeps the logged models in.
+const historyTag = "mlflow.log-model.history"
+
+// LogModel appends a logged model's description (MLflow's model_json) to
+// the run's mlflow.log-model.history tag, written as MLflow's server writes
+// it (Python's json.dumps of the list).
 func (s *Service) LogModel(ctx context.Context, ws, id, modelJSON string) error {
-	if err := validRunID(id); err != nil {
+	if err := needRunID(id); err != nil {
 		return err
 	}
-	var model map[string]any
+	if modelJSON == "" {
+		return missing("model_json")
+	}
+	var model map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(modelJSON), &model); err != nil {
-		return invalid("model_json is not a JSON object: %v", err)
+		return invalid("Malformed model info. \n %s \n is not a valid JSON.", modelJSON)
 	}
-	run, err := s.store.Run(ctx, ws, id)
-	if err != nil {
-		return err
-	}
-	var history []any
-	for _, t := range run.Tags {
-		if t.Key == "mlflow.log-model.history" {
-			if err := json.Unmarshal([]byte(t.Value), &history); err != nil {
-				history = nil
-			}
+	var absent []string
+	for _, f := range []string{"artifact_path", "flavors", "utc_time_created", "run_id"} {
+		if _, ok := model[f]; !ok {
+			absent = append(absent, f)
 		}
 	}
-	history = append(history, model)
-	b, err := json.Marshal(history)
-	if err != nil {
-		return err
+	if len(absent) > 0 {
+		return invalid("Model json is missing mandatory fields: %s", pySet(absent))
 	}
-	return s.store.LogBatch(ctx, ws, id, nil, nil, []lathe.Tag{{Key: "mlflow.log-model.history", Value: string(b)}})
+	entry, err := pyJSON([]byte(modelJSON))
+	if err != nil {
+		return invalid("Malformed model info. \n %s \n is not a valid JSON.", modelJSON)
+	}
+	err = s.store.UpdateRunTag(ctx, ws, id, historyTag, func(old string, ok bool) (string, error) {
+		value := "[" + entry + "]"
+		if prev, err := pyJSON([]byte(old)); ok && err == nil && strings.HasPrefix(prev, "[") && prev != "[]" {
+			value = strings.TrimSuffix(prev, "]") + ", " + entry + "]"
+		}
+		return value, lengthLimit("Tag value", lathe.MaxTagValueLen, value)
+	})
+	return check(err, "log model")
+}
+
+// check wraps a store error with what was being done.
+func check(err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }

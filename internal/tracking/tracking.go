@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/latheml/lathe"
 	"github.com/latheml/lathe/internal/search"
@@ -28,6 +27,7 @@ type Store interface {
 	SetExperimentTag(ctx context.Context, ws, id string, t lathe.Tag) error
 	DeleteExperimentTag(ctx context.Context, ws, id, key string) error
 	SearchExperiments(ctx context.Context, ws string, q store.ExperimentQuery) ([]*lathe.Experiment, error)
+	WorkspaceCreated(ctx context.Context, ws string) (int64, error)
 
 	CreateRun(ctx context.Context, r *lathe.RunInfo, tags []lathe.Tag) error
 	RunInfo(ctx context.Context, ws, id string) (*lathe.RunInfo, error)
@@ -36,6 +36,7 @@ type Store interface {
 	SetRunStage(ctx context.Context, ws, id, stage string, at int64) error
 	LogBatch(ctx context.Context, ws, id string, metrics []lathe.Metric, params, tags []lathe.Tag) error
 	DeleteRunTag(ctx context.Context, ws, id, key string) error
+	UpdateRunTag(ctx context.Context, ws, id, key string, fn func(old string, ok bool) (string, error)) error
 	LogInputs(ctx context.Context, ws, id string, inputs []lathe.DatasetInput) error
 	MetricHistory(ctx context.Context, ws, id, key string, offset, limit int) ([]lathe.Metric, error)
 	MetricBuckets(ctx context.Context, ws, id, key string, start, end *int64, n int) ([]store.MetricBucket, error)
@@ -65,14 +66,19 @@ func (s *Service) ms() int64 { return s.now().UnixMilli() }
 const DefaultExperimentID = "0"
 
 // ensureDefault creates the workspace's Default experiment ("0") the first
-// time anything touches experiments there.
+// time anything touches experiments there. It dates from the workspace's
+// creation, as MLflow's dates from the database's, so it sorts after every
+// experiment a user creates.
 func (s *Service) ensureDefault(ctx context.Context, ws string) error {
 	if _, ok := s.defaults.Load(ws); ok {
 		return nil
 	}
 	_, err := s.store.Experiment(ctx, ws, DefaultExperimentID)
 	if lathe.IsCode(err, lathe.ENOTFOUND) {
-		t := s.ms()
+		t, werr := s.store.WorkspaceCreated(ctx, ws)
+		if werr != nil || t <= 0 {
+			t = s.ms()
+		}
 		err = s.store.CreateExperiment(ctx, &lathe.Experiment{WorkspaceID: ws, ID: DefaultExperimentID, Name: "Default",
 			LifecycleStage: lathe.StageActive, CreationTime: t, LastUpdateTime: t})
 		if lathe.IsCode(err, lathe.ECONFLICT) {
@@ -80,34 +86,31 @@ func (s *Service) ensureDefault(ctx context.Context, ws string) error {
 		}
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("default experiment: %w", err)
 	}
 	s.defaults.Store(ws, true)
 	return nil
 }
 
-// invalid is MLflow's INVALID_PARAMETER_VALUE.
-func invalid(format string, args ...any) error { return lathe.Errorf(lathe.EINVALID, format, args...) }
-
-// missing is MLflow's message for an absent required field.
-func missing(field string) error {
-	return invalid("Missing value for required parameter '%s'. See the API docs for more information about request parameters.", field)
-}
-
 // CreateExperiment creates an experiment and returns its ID. Its artifacts
 // live behind the artifact proxy (mlflow-artifacts:/<id>).
 func (s *Service) CreateExperiment(ctx context.Context, ws, name, artifactLocation string, tags []lathe.Tag) (string, error) {
+	if name == "" {
+		return "", missing("name")
+	}
 	if err := s.ensureDefault(ctx, ws); err != nil {
 		return "", err
 	}
-	if err := validateExperimentName(name); err != nil {
+	if err := lengthLimit("Experiment name", lathe.MaxExperimentNameLen, name); err != nil {
 		return "", err
 	}
 	if artifactLocation != "" && !strings.HasPrefix(artifactLocation, "mlflow-artifacts:") {
 		return "", invalid("artifact_location %q is not supported: Lathe stores artifacts itself and serves them through the artifact proxy; leave artifact_location out", artifactLocation)
 	}
-	if err := validateExperimentTags(tags); err != nil {
-		return "", err
+	for _, t := range tags {
+		if err := validateExperimentTag(t); err != nil {
+			return "", err
+		}
 	}
 	t := s.ms()
 	e := &lathe.Experiment{WorkspaceID: ws, Name: name, LifecycleStage: lathe.StageActive, CreationTime: t, LastUpdateTime: t, Tags: tags}
@@ -120,29 +123,7 @@ func (s *Service) CreateExperiment(ctx context.Context, ws, name, artifactLocati
 	return e.ID, nil
 }
 
-func validateExperimentName(name string) error {
-	if name == "" {
-		return invalid("Invalid experiment name: ''. Experiment name must be a non-empty string.")
-	}
-	if utf8.RuneCountInString(name) > lathe.MaxExperimentNameLen {
-		return invalid("Experiment name exceeds the maximum length of %d characters", lathe.MaxExperimentNameLen)
-	}
-	return nil
-}
-
-func validateExperimentTags(tags []lathe.Tag) error {
-	for _, t := range tags {
-		if err := lathe.ValidateEntityName("tag", t.Key); err != nil {
-			return err
-		}
-		if utf8.RuneCountInString(t.Value) > lathe.MaxExpTagValueLen {
-			return invalid("Experiment tag value exceeds the maximum length of %d characters", lathe.MaxExpTagValueLen)
-		}
-	}
-	return nil
-}
-
-// Experiment returns an experiment by ID.
+// Experiment returns an experiment by ID, whatever its stage.
 func (s *Service) Experiment(ctx context.Context, ws, id string) (*lathe.Experiment, error) {
 	if id == "" {
 		return nil, missing("experiment_id")
@@ -153,7 +134,7 @@ func (s *Service) Experiment(ctx context.Context, ws, id string) (*lathe.Experim
 	return s.store.Experiment(ctx, ws, id)
 }
 
-// ExperimentByName returns an experiment by name.
+// ExperimentByName returns an experiment by name, whatever its stage.
 func (s *Service) ExperimentByName(ctx context.Context, ws, name string) (*lathe.Experiment, error) {
 	if name == "" {
 		return nil, missing("experiment_name")
@@ -164,15 +145,18 @@ func (s *Service) ExperimentByName(ctx context.Context, ws, name string) (*lathe
 	return s.store.ExperimentByName(ctx, ws, name)
 }
 
-// RenameExperiment renames an experiment.
+// RenameExperiment renames an active experiment.
 func (s *Service) RenameExperiment(ctx context.Context, ws, id, name string) error {
 	if id == "" {
 		return missing("experiment_id")
 	}
-	if err := validateExperimentName(name); err != nil {
+	if name == "" {
+		return missing("new_name")
+	}
+	if err := lengthLimit("Experiment name", lathe.MaxExperimentNameLen, name); err != nil {
 		return err
 	}
-	e, err := s.store.Experiment(ctx, ws, id)
+	e, err := s.Experiment(ctx, ws, id)
 	if err != nil {
 		return err
 	}
@@ -182,8 +166,10 @@ func (s *Service) RenameExperiment(ctx context.Context, ws, id, name string) err
 	return s.store.UpdateExperiment(ctx, ws, id, name, s.ms())
 }
 
-// SetExperimentStage deletes (stage "deleted") or restores ("active") an
-// experiment together with its runs. The Default experiment cannot be deleted.
+// SetExperimentStage deletes (stage "deleted") an active experiment or
+// restores ("active") a deleted one, together with its runs. As in MLflow,
+// an experiment not in the stage the call starts from does not exist for
+// it. The Default experiment cannot be deleted.
 func (s *Service) SetExperimentStage(ctx context.Context, ws, id, stage string) error {
 	if id == "" {
 		return missing("experiment_id")
@@ -196,11 +182,7 @@ func (s *Service) SetExperimentStage(ctx context.Context, ws, id, stage string) 
 		return err
 	}
 	if e.LifecycleStage == stage {
-		verb := "restore"
-		if stage == lathe.StageDeleted {
-			verb = "delete"
-		}
-		return invalid("Cannot %s experiment %s: it is already %s.", verb, id, stage)
+		return lathe.Errorf(lathe.ENOTFOUND, "No Experiment with id=%s exists", id)
 	}
 	return s.store.SetExperimentStage(ctx, ws, id, stage, s.ms())
 }
@@ -210,7 +192,10 @@ func (s *Service) SetExperimentTag(ctx context.Context, ws, id string, t lathe.T
 	if id == "" {
 		return missing("experiment_id")
 	}
-	if err := validateExperimentTags([]lathe.Tag{t}); err != nil {
+	if t.Key == "" {
+		return missing("key")
+	}
+	if err := validateExperimentTag(t); err != nil {
 		return err
 	}
 	e, err := s.Experiment(ctx, ws, id)
@@ -223,13 +208,20 @@ func (s *Service) SetExperimentTag(ctx context.Context, ws, id string, t lathe.T
 	return s.store.SetExperimentTag(ctx, ws, id, t)
 }
 
-// DeleteExperimentTag removes a tag from an experiment.
+// DeleteExperimentTag removes a tag from an active experiment.
 func (s *Service) DeleteExperimentTag(ctx context.Context, ws, id, key string) error {
 	if id == "" {
 		return missing("experiment_id")
 	}
-	if _, err := s.Experiment(ctx, ws, id); err != nil {
+	if key == "" {
+		return missing("key")
+	}
+	e, err := s.Experiment(ctx, ws, id)
+	if err != nil {
 		return err
+	}
+	if e.LifecycleStage != lathe.StageActive {
+		return invalid("The experiment %s must be in the 'active' state. Current state is %s.", id, e.LifecycleStage)
 	}
 	return s.store.DeleteExperimentTag(ctx, ws, id, key)
 }
@@ -254,19 +246,15 @@ func (v ViewType) stages() ([]string, error) {
 	case All:
 		return []string{lathe.StageActive, lathe.StageDeleted}, nil
 	}
-	return nil, invalid("Invalid view type %q: use ACTIVE_ONLY, DELETED_ONLY or ALL", string(v))
+	return nil, invalid("Invalid value \"%s\" for parameter 'view_type' supplied: use ACTIVE_ONLY, DELETED_ONLY or ALL", string(v))
 }
 
-// SearchExperiments finds experiments matching an MLflow filter.
+// SearchExperiments finds experiments matching an MLflow filter; max is
+// max_results (1 to 50000). Like MLflow's SQL store it returns a next page
+// token only when more experiments follow.
 func (s *Service) SearchExperiments(ctx context.Context, ws, filter string, view ViewType, max int, orderBy []string, pageToken string) ([]*lathe.Experiment, string, error) {
-	if err := s.ensureDefault(ctx, ws); err != nil {
+	if err := search.ValidateExperimentMaxResults(int64(max)); err != nil {
 		return nil, "", err
-	}
-	if max == 0 {
-		max = lathe.DefaultSearchResults
-	}
-	if max < 1 || max > lathe.MaxSearchResults {
-		return nil, "", invalid("Invalid value %d for parameter 'max_results' supplied. It must be at most %d and at least 1", max, lathe.MaxSearchResults)
 	}
 	stages, err := view.stages()
 	if err != nil {
@@ -284,21 +272,16 @@ func (s *Service) SearchExperiments(ctx context.Context, ws, filter string, view
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := s.store.SearchExperiments(ctx, ws, store.ExperimentQuery{Filter: f, Order: order, Stages: stages, Offset: offset, Limit: max})
+	if err := s.ensureDefault(ctx, ws); err != nil {
+		return nil, "", err
+	}
+	list, err := s.store.SearchExperiments(ctx, ws, store.ExperimentQuery{Filter: f, Order: order, Stages: stages, Offset: offset, Limit: max + 1})
 	if err != nil {
 		return nil, "", err
 	}
 	next := ""
-	if len(list) == max {
-		next = search.EncodePageToken(offset + max)
+	if len(list) > max {
+		list, next = list[:max], search.EncodePageToken(offset+max)
 	}
 	return list, next, nil
-}
-
-// check wraps a store error for a run operation.
-func check(err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
 }

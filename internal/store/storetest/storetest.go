@@ -40,6 +40,13 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Sessions", testSessions},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrent", testAuditConcurrent},
+		{"TrackingExperiments", testTrackingExperiments},
+		{"TrackingRuns", testTrackingRuns},
+		{"TrackingLogBatch", testTrackingLogBatch},
+		{"TrackingHistory", testTrackingHistory},
+		{"TrackingSearch", testTrackingSearch},
+		{"TrackingSearchExperiments", testTrackingSearchExperiments},
+		{"TrackingArtifacts", testTrackingArtifacts},
 		{"FailuresStayApart", testFailuresStayApart},
 	}
 	for i, tc := range tamperCases {
