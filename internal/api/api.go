@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/latheml/lathe"
@@ -164,5 +166,31 @@ func New(opts Options) *API {
 // Routes returns the route table (for tests and the OpenAPI document).
 func (a *API) Routes() []Route { return a.routes }
 
-// ServeHTTP implements http.Handler.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. A path with "." or ".." segments or
+// doubled slashes is refused here: the mux would answer it with a redirect
+// to the cleaned path, and a client that follows it would send its body (an
+// artifact upload, say) somewhere it did not name.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; !isClean(p) {
+		rid := requestID(r)
+		w.Header().Set("X-Request-Id", rid)
+		r = r.WithContext(context.WithValue(r.Context(), keyRequestID, rid))
+		rt := &Route{ID: "uncleanPath", Compat: strings.Contains(p, "/api/2.0/") || strings.Contains(p, "/ajax-api/2.0/")}
+		a.writeError(w, r, rt, lathe.Errorf(lathe.EINVALID, "Invalid path %q: it has '.' or '..' segments or an empty one; send the path as it is meant", p))
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// isClean reports whether a URL path is already in clean form (a trailing
+// slash allowed).
+func isClean(p string) bool {
+	if p == "" || p == "/" {
+		return true
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") {
+		c += "/"
+	}
+	return c == p
+}

@@ -170,3 +170,30 @@ func TestPolicyRanks(t *testing.T) {
 		t.Error("ParseRole(admin) should fail: admin is not a workspace role")
 	}
 }
+
+func TestUncleanPathsAreRefused(t *testing.T) {
+	t.Parallel()
+	a := New(Options{})
+	tests := []struct {
+		path, code string
+		status     int
+	}{
+		{"/api/2.0/mlflow-artifacts/artifacts/1/run/artifacts/../../2/other/artifacts/x", `"error_code":"INVALID_PARAMETER_VALUE"`, 400},
+		{"/api/v1/workspaces/default/blobs/./x", `"code":"invalid"`, 400},
+		{"/api/v1//info", `"code":"invalid"`, 400},
+	}
+	for _, tc := range tests {
+		req := httptest.NewRequest("PUT", "/", strings.NewReader("body"))
+		req.URL.Path = tc.path
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.code) || rec.Header().Get("Location") != "" {
+			t.Errorf("%s: %d %s (Location %q)", tc.path, rec.Code, rec.Body, rec.Header().Get("Location"))
+		}
+	}
+	for _, p := range []string{"/", "/ui/", "/api/v1/info", "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/a.txt"} {
+		if !isClean(p) {
+			t.Errorf("isClean(%q) = false", p)
+		}
+	}
+}
