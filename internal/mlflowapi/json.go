@@ -65,18 +65,7 @@ func (v *Float) UnmarshalJSON(b []byte) error {
 }
 
 // MarshalJSON writes finite values as numbers and the others as strings.
-func (v Float) MarshalJSON() ([]byte, error) {
-	f := float64(v)
-	switch {
-	case math.IsNaN(f):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(f, 1):
-		return []byte(`"Infinity"`), nil
-	case math.IsInf(f, -1):
-		return []byte(`"-Infinity"`), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
+func (v Float) MarshalJSON() ([]byte, error) { return lathe.JSONFloat(v).MarshalJSON() }
 
 // tagJSON is a key/value pair.
 type tagJSON struct {
