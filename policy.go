@@ -23,6 +23,8 @@ const (
 	ActAuditVerify     = "audit.verify"
 	ActDataRead        = "data.read"
 	ActDataWrite       = "data.write"
+	ActDatastoreWrite  = "datastore.write"
+	ActDatastoreLocal  = "datastore.local"
 	ActComputeWrite    = "compute.write"
 	ActTrackingRead    = "tracking.read"
 	ActTrackingWrite   = "tracking.write"
@@ -68,6 +70,8 @@ var policy = map[string]Rule{
 	ActAuditRead:       {Need: NeedRole, Role: RoleReader},
 	ActDataRead:        {Need: NeedRole, Role: RoleReader},
 	ActDataWrite:       {Need: NeedRole, Role: RoleDataScientist},
+	ActDatastoreWrite:  {Need: NeedRole, Role: RoleContributor},
+	ActDatastoreLocal:  {Need: NeedAdmin},
 	ActTrackingRead:    {Need: NeedRole, Role: RoleReader},
 	ActTrackingWrite:   {Need: NeedRole, Role: RoleDataScientist},
 	ActComputeWrite:    {Need: NeedRole, Role: RoleContributor},

@@ -107,6 +107,7 @@ type Options struct {
 	Audit      Auditor
 	Content    Content
 	Tracking   Tracking
+	Data       Data
 	// Studio, if set, serves the web UI under /ui/ (and / redirects there).
 	Studio http.Handler
 	// Extra routes from other surfaces (the MLflow API), run through the

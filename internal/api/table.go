@@ -10,7 +10,7 @@ import (
 // each with the action the access policy decides on.
 func (a *API) table() []Route {
 	ws := "/api/v1/workspaces/{workspace}"
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Path: "/healthz", ID: "health", Tag: "ops", Action: lathe.ActHealth,
 			Summary: "Liveness: the process serves HTTP.", Response: Health{}, Handler: a.health},
 		{Method: "GET", Path: "/readyz", ID: "ready", Tag: "ops", Action: lathe.ActHealth,
@@ -94,7 +94,7 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: ws + "/blobs/exists", ID: "blobsExist", Tag: "blobs", Action: lathe.ActDataRead,
 			Summary: "Which of up to 1000 digests the workspace holds, in order.", ReadOnly: true,
 			Body: ExistsRequest{}, Response: ExistsResponse{}, Handler: a.blobsExist},
-	}
+	}, a.dataRoutes()...)
 }
 
 var pageParams = []Param{

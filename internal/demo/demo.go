@@ -4,7 +4,6 @@
 package demo
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"embed"
@@ -12,7 +11,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/latheml/lathe"
 	"github.com/latheml/lathe/internal/client"
 )
 
@@ -67,7 +65,7 @@ type Stage struct {
 func Stages() []Stage {
 	return []Stage{
 		{Name: "governance", Summary: "create a workspace and a data scientist in it, with a studio sign-in link", Run: governance},
-		{Name: "data", Summary: "store the bank-marketing data set, content-addressed", Run: storeData},
+		{Name: "data", Summary: "register the bank-marketing splits as data assets, uploaded once and profiled", Run: registerData},
 		{Name: "tracking", Summary: "train a model and log it through the MLflow REST API", Run: track},
 	}
 }
@@ -84,49 +82,5 @@ func Run(ctx context.Context, e *Env) error {
 		}
 		e.Say("done in %s", time.Since(start).Round(time.Millisecond))
 	}
-	return nil
-}
-
-// storeData uploads the data sets, shows that a second upload of the same
-// bytes is recognised by digest, and reads one back verified.
-func storeData(ctx context.Context, e *Env) error {
-	var train []byte
-	for _, name := range []string{"bank_marketing_train.csv", "bank_marketing_validation.csv", "bank_marketing_test.csv"} {
-		b, err := Dataset(name)
-		if err != nil {
-			return err
-		}
-		blob, err := e.Client.PutBlob(ctx, e.Workspace, bytes.NewReader(b), int64(len(b)), "")
-		if err != nil {
-			return err
-		}
-		e.Facts[name] = string(blob.Digest)
-		e.Say("stored %-30s %9d bytes as %s", name, blob.Size, blob.Digest)
-		if train == nil {
-			train = b
-		}
-	}
-	d := lathe.Digest(e.Facts["bank_marketing_train.csv"])
-	ex, err := e.Client.BlobsExist(ctx, e.Workspace, []lathe.Digest{d})
-	if err != nil {
-		return err
-	}
-	if !ex[0] {
-		return fmt.Errorf("the server does not report %s as stored", d)
-	}
-	e.Say("a client that hashes first finds %s already stored and sends nothing", d.Hex()[:12])
-	rc, _, err := e.Client.GetBlob(ctx, e.Workspace, d, 0, -1)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	got, err := io.ReadAll(rc)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(got, train) {
-		return fmt.Errorf("downloaded bytes differ from the uploaded ones")
-	}
-	e.Say("downloaded %d bytes back, digest verified on both ends", len(got))
 	return nil
 }

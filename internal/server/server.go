@@ -28,6 +28,7 @@ import (
 	"github.com/latheml/lathe/internal/blob/s3"
 	"github.com/latheml/lathe/internal/config"
 	"github.com/latheml/lathe/internal/content"
+	"github.com/latheml/lathe/internal/data"
 	"github.com/latheml/lathe/internal/mlflowapi"
 	"github.com/latheml/lathe/internal/store"
 	"github.com/latheml/lathe/internal/store/postgres"
@@ -102,6 +103,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s.tracking = tracking.New(s.db, cont, now)
+	dataKey, err := loadDataKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	dataSvc, err := data.New(data.Options{Store: s.db, Content: cont, Key: dataKey, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	mlflow := mlflowapi.New(mlflowapi.Options{
 		Tracking: s.tracking, Workspaces: s.db, MaxJSONBody: int64(cfg.MaxJSONBody), MaxBlobSize: int64(cfg.MaxBlobSize),
 		Secret: secret, Now: now,
@@ -120,6 +129,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Audit:      s.audit,
 		Content:    cont,
 		Tracking:   s.tracking,
+		Data:       dataSvc,
 		Studio:     s.studio,
 		Extra:      mlflow.Routes(),
 		Info: api.Info{
@@ -293,6 +303,24 @@ func loadSecret(path string) ([]byte, error) {
 		return nil, fmt.Errorf("write server secret: %w", err)
 	}
 	return raw, nil
+}
+
+// DataKeyFile is the name of the file in the data dir whose 32 bytes seal
+// datastore credentials (unless LATHE_SECRET_KEY gives the key).
+const DataKeyFile = "data.key"
+
+// loadDataKey returns the key that seals datastore credentials: from
+// LATHE_SECRET_KEY (64 hex digits or base64) if set, else from the data
+// dir's data.key, created at first start.
+func loadDataKey(dataDir string) ([]byte, error) {
+	if v := os.Getenv("LATHE_SECRET_KEY"); v != "" {
+		k, err := data.ParseKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("LATHE_SECRET_KEY: %w", err)
+		}
+		return k, nil
+	}
+	return data.LoadKeyFile(filepath.Join(dataDir, DataKeyFile), config.WriteFileAtomic)
 }
 
 // bootstrap makes sure the default workspace, the built-in admin user and the

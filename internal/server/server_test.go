@@ -271,7 +271,7 @@ func TestBlobBadInputChangesNothing(t *testing.T) {
 		{"declared too large", "POST", ws, bytes.NewReader(make([]byte, 2<<20)), nil, 413, lathe.ETOOLARGE, "limit"},
 		{"streamed too large", "POST", ws, io.MultiReader(bytes.NewReader(make([]byte, 2<<20))), []string{"Transfer-Encoding", "chunked"}, 413, lathe.ETOOLARGE, ""},
 		{"workspace traversal", "GET", "/api/v1/workspaces/..%2F..%2Fetc/blobs", nil, nil, 400, lathe.EINVALID, "workspace"},
-		{"digest traversal", "GET", ws + "/..%2F..%2Fetc%2Fpasswd", nil, nil, 400, lathe.EINVALID, "digest"},
+		{"digest traversal", "GET", ws + "/..%2F..%2Fetc%2Fpasswd", nil, nil, 400, lathe.EINVALID, "path"},
 		{"unknown workspace", "GET", "/api/v1/workspaces/nope/blobs", nil, nil, 404, lathe.ENOTFOUND, "nope"},
 		{"malformed JSON", "POST", ws + "/exists", strings.NewReader(`{"digests":[`), nil, 400, lathe.EINVALID, ""},
 		{"unknown field", "POST", ws + "/exists", strings.NewReader(`{"digest":[]}`), nil, 400, lathe.EINVALID, `"digest"`},

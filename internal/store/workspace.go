@@ -94,6 +94,11 @@ var workspaceData = []struct {
 	{"artifact_upload_parts", "upload_id IN (SELECT upload_id FROM artifact_uploads WHERE workspace_id = ?)", false},
 	{"artifact_uploads", "workspace_id = ?", false},
 	{"artifacts", "workspace_id = ?", true},
+	{"data_profiles", "workspace_id = ?", false},
+	{"data_files", "workspace_id = ?", false},
+	{"data_versions", "workspace_id = ?", true},
+	{"data_assets", "workspace_id = ?", false},
+	{"datastores", "workspace_id = ?", true},
 	{"blobs", "workspace_id = ?", true},
 }
 

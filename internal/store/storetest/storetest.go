@@ -48,6 +48,8 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"TrackingSearchExperiments", testTrackingSearchExperiments},
 		{"TrackingArtifacts", testTrackingArtifacts},
 		{"FailuresStayApart", testFailuresStayApart},
+		{"DataVersions", testDataVersions},
+		{"Datastores", testDatastores},
 	}
 	for i, tc := range tamperCases {
 		tests = append(tests, struct {
