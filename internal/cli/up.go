@@ -27,6 +27,7 @@ func (a *app) serverFlags(fs *pflag.FlagSet) func() (*config.Config, error) {
 		"blob":             "blob store: file:///path or s3://bucket/prefix?endpoint=http://host:port&region=r (default files in the data dir)",
 		"s3_access_key":    "S3 access key (prefer LATHE_S3_ACCESS_KEY)",
 		"s3_secret_key":    "S3 secret key (prefer LATHE_S3_SECRET_KEY)",
+		"secret_key":       "key sealing datastore credentials (prefer LATHE_SECRET_KEY; default: <data-dir>/data.key)",
 		"log_format":       "log format: text or json (default text)",
 		"log_level":        "log level: debug, info, warn or error (default info)",
 		"max_blob_size":    "largest blob a client may upload (default " + d.MaxBlobSize.String() + ")",

@@ -38,6 +38,10 @@ type Config struct {
 	// S3AccessKey and S3SecretKey authenticate to an s3:// blob store.
 	S3AccessKey string `yaml:"s3_access_key"`
 	S3SecretKey string `yaml:"s3_secret_key"`
+	// SecretKey, if set (64 hex digits or base64 of 32 bytes), seals
+	// datastore credentials instead of the data dir's data.key; servers
+	// sharing one database must share it.
+	SecretKey string `yaml:"secret_key"`
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string `yaml:"log_format"`
 	LogLevel  string `yaml:"log_level"`

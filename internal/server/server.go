@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s.tracking = tracking.New(s.db, cont, now)
-	dataKey, err := loadDataKey(cfg.DataDir)
+	dataKey, err := loadDataKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -309,11 +309,11 @@ func loadSecret(path string) ([]byte, error) {
 // datastore credentials (unless LATHE_SECRET_KEY gives the key).
 const DataKeyFile = "data.key"
 
-// loadDataKey returns the key that seals datastore credentials: from
-// LATHE_SECRET_KEY (64 hex digits or base64) if set, else from the data
-// dir's data.key, created at first start.
-func loadDataKey(dataDir string) ([]byte, error) {
-	if v := os.Getenv("LATHE_SECRET_KEY"); v != "" {
+// loadDataKey returns the key that seals datastore credentials: the
+// secret_key setting (LATHE_SECRET_KEY; 64 hex digits or base64) if set,
+// else the data dir's data.key, created at first start.
+func loadDataKey(secretKey, dataDir string) ([]byte, error) {
+	if v := secretKey; v != "" {
 		k, err := data.ParseKey(v)
 		if err != nil {
 			return nil, fmt.Errorf("LATHE_SECRET_KEY: %w", err)
