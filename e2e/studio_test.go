@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/latheml/lathe/internal/client"
 )
 
 // TestStudioInChromium signs in to the real server's studio in headless
@@ -36,6 +37,34 @@ func TestStudioInChromium(t *testing.T) {
 	var link struct{ URL string }
 	if err := json.Unmarshal([]byte(out), &link); err != nil || !strings.Contains(link.URL, "/ui/signin?code=") {
 		t.Fatalf("signin-link: %q", out)
+	}
+
+	// A tracked run with a metric curve and an artifact, logged over the
+	// MLflow API, for the run page.
+	c, err := client.New(p.url, p.token(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run struct {
+		Run struct {
+			Info struct {
+				RunID string `json:"run_id"`
+			} `json:"info"`
+		} `json:"run"`
+	}
+	if err := c.MLflow(context.Background(), "default", "POST", "/mlflow/runs/create", map[string]any{"experiment_id": "0", "run_name": "curve"}, &run); err != nil {
+		t.Fatal(err)
+	}
+	runID := run.Run.Info.RunID
+	var pts []map[string]any
+	for i := 0; i < 200; i++ {
+		pts = append(pts, map[string]any{"key": "loss", "value": 1.0 / float64(i+1), "step": i, "timestamp": 1000 + i})
+	}
+	if err := c.MLflow(context.Background(), "default", "POST", "/mlflow/runs/log-batch", map[string]any{"run_id": runID, "metrics": pts}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutArtifact(context.Background(), "default", "0/"+runID+"/artifacts/data/head.csv", strings.NewReader("a,b\n1,2\n3,4\n"), -1); err != nil {
+		t.Fatal(err)
 	}
 
 	shots := os.Getenv("LATHE_TEST_ARTIFACTS")
@@ -116,6 +145,11 @@ func TestStudioInChromium(t *testing.T) {
 			t.Errorf("verify banner says %q", v)
 		}
 		shot(ctx, "admin_audit")
+		step(ctx, "open the run page", chromedp.Navigate(p.url+"/ui/w/default/runs/"+runID), chromedp.WaitVisible(chromedp.CSS("svg.chart path")))
+		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('svg.chart path').length`)); err != nil || n == 0 {
+			t.Errorf("run page has %d chart paths (%v)", n, err)
+		}
+		shot(ctx, "run_page")
 	})
 	t.Run("reader", func(t *testing.T) {
 		tab, c := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())

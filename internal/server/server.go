@@ -95,14 +95,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	s.access = access.New(access.Options{Store: s.db, Tokens: s.auth, Audit: s.db, Now: now})
 	s.audit = audit.New(s.db, s.access, now)
 	cont := content.New(s.blobs, s.db, now)
+	s.tracking = tracking.New(s.db, cont, now)
 	s.studio, err = web.New(web.Options{
 		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
-		Audit: s.audit, Data: studioData{s.access, cont}, Logger: log, Now: now,
+		Audit: s.audit, Data: studioData{s.access, cont}, Tracking: s.tracking, Logger: log, Now: now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.tracking = tracking.New(s.db, cont, now)
 	dataKey, err := loadDataKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
 		return nil, err

@@ -6,16 +6,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/latheml/lathe/internal/web"
 )
 
 // TestBrowser drives the studio in headless Chromium, as a person would:
-// sign in, switch workspace, read the audit page, and check a reader sees
-// no write controls in Settings. Each subtest saves a screenshot to
+// sign in, switch workspace, read the audit page, check a reader sees no
+// write controls in Settings, and follow experiment tracking from the
+// experiments list to a filtered runs table, a run's charts, an artifact
+// preview and a comparison. Each subtest saves a screenshot to
 // $LATHE_TEST_ARTIFACTS/screenshots (default: .artifacts/screenshots at
 // the repository root).
 func TestBrowser(t *testing.T) {
@@ -35,6 +42,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("hide-scrollbars", true),
+		// Tabs run side by side: keep the ones in the background at full
+		// speed (no paused animation frames or slowed timers).
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("force-color-profile", "srgb"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1366, 768),
@@ -158,24 +170,169 @@ func TestBrowser(t *testing.T) {
 				t.Error("an admin sees no user form")
 			}
 		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			w := newWorld(120)
-			s, err := w.studio()
-			if err != nil {
-				t.Fatal(err)
+		{"experiments_list", func(t *testing.T, ctx context.Context, base string, w *world) {
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/experiments"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#experiments")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#experiments tbody tr').length`); n != 2 {
+				t.Errorf("%d experiments listed, want 2 (Default and mnist-cnn)", n)
 			}
-			srv := httptest.NewServer(s)
-			defer srv.Close()
-			tab, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-			defer cancel()
-			ctx, cancelT := context.WithTimeout(tab, 20*time.Second)
-			defer cancelT()
-			defer func() { screenshot(t, ctx, filepath.Join(shots, strings.ReplaceAll(t.Name(), "/", "_")+".png")) }()
-			tt.run(t, ctx, srv.URL, w)
+			do(t, ctx, chromedp.Click(chromedp.ID("f-deleted")))
+			submit(t, ctx, `form.filters button[type="submit"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#experiments")))
+			if got := text(t, ctx, "table#experiments"); !strings.Contains(got, "old-baseline") || !strings.Contains(got, "deleted") {
+				t.Errorf("with deleted ones, the table reads %q", got)
+			}
+		}},
+		{"runs_table", func(t *testing.T, ctx context.Context, base string, w *world) {
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/experiments/1"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#runs")), chromedp.SetValue(chromedp.ID("f-filter"), "metrics.val_loss < 1 and params.optimizer = 'adam'"))
+			submit(t, ctx, `form.runs-filter button[type="submit"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#runs")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#runs tbody tr').length`); n != 3 {
+				t.Errorf("%d runs match the filter, want 3", n)
+			}
+			// Choose the grad_norm metric as a column.
+			do(t, ctx, chromedp.Click(chromedp.CSS("#columns > summary")),
+				chromedp.WaitVisible(chromedp.CSS(`#columns input[name="m"][value="grad_norm"]`)),
+				chromedp.Click(chromedp.CSS(`#columns input[name="m"][value="grad_norm"]`)))
+			submit(t, ctx, `#columns button[type="submit"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#runs")))
+			if got := text(t, ctx, "table#runs thead"); !strings.Contains(got, "grad_norm") {
+				t.Errorf("header %q lacks the chosen grad_norm column", got)
+			}
+			if v := eval[string](t, ctx, `document.getElementById('f-filter').value`); !strings.Contains(v, "val_loss") {
+				t.Errorf("choosing columns dropped the filter: %q", v)
+			}
+			// Sort by it on the server.
+			submit(t, ctx, `table#runs th a[href*="sort=metrics.grad_norm"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`table#runs th[aria-sort="ascending"]`)))
+			// Tick two runs to compare.
+			do(t, ctx, chromedp.Click(chromedp.ID("cmp-"+runOwl)), chromedp.Click(chromedp.ID("cmp-"+runFox)))
+			if got := text(t, ctx, "[data-compare-count]"); got != "2 runs ticked." {
+				t.Errorf("compare bar says %q", got)
+			}
+		}},
+		{"run_charts", func(t *testing.T, ctx context.Context, base string, w *world) {
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/runs/"+runOwl))
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#metrics svg.chart")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('#metrics svg.chart g.chart-series path').length`); n < 5 {
+				t.Errorf("%d chart paths, want a line in each of the charts", n)
+			}
+			// Drag across the loss chart to zoom to those steps.
+			box := eval[[]float64](t, ctx, `(() => { const s = document.querySelector('svg:has(g[data-series="loss"])');
+				s.scrollIntoView({block: 'center'}); const r = s.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
+			y := box[1] + box[3]/2
+			x0, x1 := box[0]+box[2]*0.3, box[0]+box[2]*0.6
+			if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Steps(
+				chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x0, y, chromedp.ButtonLeft),
+				chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, (x0+x1)/2, y, chromedp.ButtonLeft),
+				chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x1, y, chromedp.ButtonLeft),
+				chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x1, y, chromedp.ButtonLeft)))); err != nil {
+				t.Fatalf("drag to zoom: %v", err)
+			}
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#metrics svg.chart")))
+			from, to := eval[string](t, ctx, `document.getElementById('cc-from').value`), eval[string](t, ctx, `document.getElementById('cc-to').value`)
+			if q := eval[string](t, ctx, `location.search`); !strings.Contains(q, "from="+from) || !strings.Contains(q, "to="+to) || from == "" {
+				t.Errorf("dragging did not zoom: the address is %q, the form %q to %q", q, from, to)
+			}
+			// Back to every step: grad_norm's 8,000 steps are drawn as
+			// buckets with a min–max band.
+			submit(t, ctx, `#chart-controls a.reset-zoom`)
+			if q := eval[string](t, ctx, `location.search`); strings.Contains(q, "from=") {
+				t.Errorf("Reset zoom left %q", q)
+			}
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#metrics svg.chart")), chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+			if n := eval[int](t, ctx, `document.querySelectorAll('#metrics svg.chart path.chart-band').length`); n < 1 {
+				t.Error("the 8,000-step grad_norm chart has no min–max band")
+			}
+		}},
+		{"artifacts_csv", func(t *testing.T, ctx context.Context, base string, w *world) {
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/runs/"+runOwl+"?path=plots/loss.png#artifacts"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".preview-img img")))
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector('.preview-img img'); return i.complete && i.naturalWidth > 0; })()`,
+				chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+				t.Errorf("the PNG preview did not load: %v", err)
+			}
+			submit(t, ctx, `.files-path a`) // back to the root
+			submit(t, ctx, `.files a[href*="metrics.csv"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#csv-preview")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#csv-preview tbody tr').length`); n != 20 {
+				t.Errorf("the CSV preview shows %d rows, want the first 20", n)
+			}
+			if got := text(t, ctx, "table#csv-preview thead"); !strings.Contains(got, "val_loss") {
+				t.Errorf("CSV header %q", got)
+			}
+			do(t, ctx, chromedp.ScrollIntoView(chromedp.ID("artifacts")))
+		}},
+		{"compare_runs", func(t *testing.T, ctx context.Context, base string, w *world) {
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/experiments/1"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#runs")), chromedp.Click(chromedp.ID("cmp-"+runOwl)), chromedp.Click(chromedp.ID("cmp-"+runElk)))
+			submit(t, ctx, `#compare-form button[type="submit"]`)
+			waitPath(t, ctx, "/ui/w/default/compare")
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#metrics svg.chart")))
+			if n := eval[int](t, ctx, `document.querySelector('svg:has(g[data-series]) ').querySelectorAll('g.chart-series path').length`); n != 2 {
+				t.Errorf("the first chart overlays %d lines, want 2", n)
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#params tr.row-diff').length`); n < 3 {
+				t.Errorf("%d params marked as differing, want learning_rate, dropout and optimizer", n)
+			}
+		}},
+	}
+	// The flows run side by side in tabs of one browser. They mostly wait
+	// on Chromium, so they share this test's one parallel slot instead of
+	// taking one each (t.Run may be called from several goroutines).
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, browserTabs)
+	for _, tt := range tests {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			t.Run(tt.name, func(t *testing.T) {
+				w := newWorld(120)
+				s, err := w.studio()
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv := httptest.NewServer(s)
+				defer srv.Close()
+				tab, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+				defer cancel()
+				ctx, cancelT := context.WithTimeout(tab, 30*time.Second)
+				defer cancelT()
+				defer func() { screenshot(t, ctx, filepath.Join(shots, strings.ReplaceAll(t.Name(), "/", "_")+".png")) }()
+				tt.run(t, ctx, srv.URL, w)
+			})
 		})
+	}
+	wg.Wait()
+}
+
+// browserTabs is how many flows of TestBrowser run at once.
+const browserTabs = 2
+
+// signInAs gives the tab a session of user in w without the sign-in form
+// (the sign_in flow tests the form), saving two page loads.
+func signInAs(t *testing.T, ctx context.Context, w *world, base, user string) {
+	t.Helper()
+	w.mu.Lock()
+	secret, _ := w.newSession(user)
+	w.mu.Unlock()
+	httpOnly := true
+	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: web.SessionCookie, Value: secret, URL: base + "/ui/", Path: "/ui", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax}); err != nil {
+		t.Fatalf("set the session cookie: %v", err)
+	}
+}
+
+// submit clicks what css selects and waits for the next page.
+func submit(t *testing.T, ctx context.Context, css string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(css)))); err != nil {
+		t.Fatalf("click %s: %v", css, err)
 	}
 }
 
@@ -225,7 +382,16 @@ func text(t *testing.T, ctx context.Context, css string) string {
 func waitPath(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
 	js := `location.pathname + location.search === ` + jsString(want) + ` || location.pathname === ` + jsString(want)
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js)); err != nil {
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(20*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		// A navigation that lands while polling destroys the page's
+		// execution context; poll the new page.
+		if ctx.Err() == nil && strings.Contains(err.Error(), "Cannot find context") {
+			continue
+		}
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		t.Fatalf("waiting for %s, at %s: %v", want, loc, err)
 	}

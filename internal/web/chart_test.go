@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"reflect"
@@ -31,24 +32,62 @@ func goldenChart() Chart {
 	return Chart{ID: "golden", Title: "Loss by time", XLabel: "Time (UTC)", YLabel: "Loss", XTime: true, YZero: true, Series: []Series{loss, val}}
 }
 
+// goldenBandChart exercises the features metric charts use: a
+// downsampled series with a min–max band, a log Y axis, whole-step X
+// ticks, no legend and the drag-to-zoom attributes.
+func goldenBandChart() Chart {
+	s := Series{Name: "loss"}
+	for i := range 40 {
+		x := float64(i*50 + 25)
+		mean := 2 * math.Exp(-float64(i)/8)
+		s.Points = append(s.Points, Point{X: x, Y: mean})
+		s.Band = append(s.Band, BandPoint{X: x, Lo: mean * 0.7, Hi: mean * 1.4})
+	}
+	s.Band[30].Hi = 3 // a spike the mean hides
+	return Chart{ID: "band", Title: "loss", XLabel: "Step", XInteger: true, YLog: true, Zoom: true, NoLegend: true, Width: 600, Height: 240, Series: []Series{s}}
+}
+
+// goldenOverlayChart exercises comparisons: many series whose legend
+// wraps, a series drawn in another's style, and a duration X axis.
+func goldenOverlayChart() Chart {
+	c := Chart{ID: "overlay", Title: "accuracy", XLabel: "Time since the run started", XDuration: true, Width: 600, Height: 280}
+	for i := range 7 {
+		s := Series{Name: fmt.Sprintf("run-%d-with-a-rather-long-name-that-is-cut", i), Style: i + 2}
+		for j := range 30 {
+			s.Points = append(s.Points, Point{X: float64(j * 20), Y: 1 - math.Exp(-float64(j)/float64(4+i))})
+		}
+		c.Series = append(c.Series, s)
+	}
+	return c
+}
+
 func TestLineChartGolden(t *testing.T) {
 	t.Parallel()
-	got, err := LineChart(goldenChart())
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		path string
+		c    Chart
+	}{
+		{"testdata/chart.golden.svg", goldenChart()},
+		{"testdata/chart_band.golden.svg", goldenBandChart()},
+		{"testdata/chart_overlay.golden.svg", goldenOverlayChart()},
 	}
-	const path = "testdata/chart.golden.svg"
-	if *update {
-		if err := os.WriteFile(path, []byte(string(got)+"\n"), 0o644); err != nil {
+	for _, tt := range tests {
+		got, err := LineChart(tt.c)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/web -run Golden -update to create it)", err)
-	}
-	if !bytes.Equal([]byte(string(got)+"\n"), want) {
-		t.Fatalf("chart SVG changed; look at %s after go test ./internal/web -run Golden -update\ngot:\n%s", path, got)
+		if *update {
+			if err := os.WriteFile(tt.path, []byte(string(got)+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(tt.path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./internal/web -run Golden -update to create it)", err)
+		}
+		if !bytes.Equal([]byte(string(got)+"\n"), want) {
+			t.Errorf("chart SVG changed; look at %s after go test ./internal/web -run Golden -update\ngot:\n%s", tt.path, got)
+		}
 	}
 }
 
@@ -70,6 +109,18 @@ func TestLineChartWellFormed(t *testing.T) {
 		{name: "counts", c: Chart{Title: "Counts", YZero: true, YInteger: true, Series: []Series{{Name: "n", Points: []Point{{0, 0}, {1, 1}, {2, 0}}}}},
 			want: []string{`"middle">0<`, `"middle">1<`}, avoid: []string{`baseline="middle">0.2<`, `baseline="middle">0.5<`}},
 		{name: "large", c: Chart{Title: "Big", Series: []Series{{Name: "rows", Points: []Point{{0, 0}, {10, 2.5e6}}}}}, want: []string{`"middle">0<`, `"middle">1M<`, `"middle">3M<`}},
+		{name: "band and log", c: goldenBandChart(),
+			want:  []string{`class="chart-band"`, `fill-opacity="0.18"`, `data-zoom="x"`, `data-x-min="0"`, `data-x-max="2000"`, "logarithmic", "shaded band", `"middle">0.01<`},
+			avoid: []string{"chart-legend", "NaN", "style="}},
+		{name: "overlay", c: goldenOverlayChart(),
+			want:  []string{"run-0-with-a-rather-long-name-t…", `y1="76"`, `stroke="#D55E00" stroke-width="2" stroke-dasharray="6 4"`, ">8m<", ">0s<"},
+			avoid: []string{"data-zoom"}},
+		{name: "log drops values at or below zero", c: Chart{Title: "log", YLog: true, Series: []Series{{Name: "a", Points: []Point{{0, -1}, {1, 0}, {2, 10}, {3, 100}}}}},
+			want: []string{`"middle">10<`, `"middle">100<`, "<circle"}, avoid: []string{"NaN", "Inf"}},
+		{name: "log with nothing above zero", c: Chart{Title: "log0", YLog: true, Empty: "Nothing to draw on a log scale", Series: []Series{{Name: "a", Points: []Point{{0, 0}, {1, -3}}}}},
+			want: []string{"Nothing to draw on a log scale"}},
+		{name: "one bucket", c: Chart{Title: "one", Series: []Series{{Name: "a", Points: []Point{{5, 1}}, Band: []BandPoint{{5, 0.5, 2}}}}},
+			want: []string{`class="chart-band"`, "Z"}},
 		{name: "many points, no markers", c: func() Chart {
 			s := Series{Name: "m"}
 			for i := range 100 {
@@ -152,6 +203,38 @@ func TestTickLabel(t *testing.T) {
 	for _, tt := range tests {
 		if got := tickLabel(tt.v, tt.step); got != tt.want {
 			t.Errorf("tickLabel(%v, %v) = %q, want %q", tt.v, tt.step, got, tt.want)
+		}
+	}
+}
+
+func TestLogTicks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		lo, hi float64 // data, not log10
+		want   []string
+	}{
+		{0.001, 10, []string{"0.001", "0.01", "0.1", "1", "10"}},
+		{0.3, 0.9, []string{"0.2", "0.4", "0.6", "0.8", "1"}},
+		{2, 30, []string{"2", "5", "10", "20", "50"}},
+		{1e-9, 1e9, []string{"1e-9", "1e-6", "0.001", "1", "1000", "1M", "1G"}},
+		{0.05, 3, []string{"0.05", "0.1", "0.2", "0.5", "1", "2", "5"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, v := range logTicks(math.Log10(tt.lo), math.Log10(tt.hi)) {
+			got = append(got, logLabel(math.Pow(10, v)))
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("logTicks(%v, %v) = %v, want %v", tt.lo, tt.hi, got, tt.want)
+		}
+	}
+}
+
+func TestDurationLabel(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[float64]string{0: "0s", 45: "45s", 60: "1m", 150: "2m30s", 3600: "1h", 5400: "1h30m", 86400: "1d", 100800: "1d4h", -30: "-30s"} {
+		if got := durationLabel(v); got != want {
+			t.Errorf("durationLabel(%v) = %q, want %q", v, got, want)
 		}
 	}
 }

@@ -32,6 +32,7 @@ type world struct {
 	events   []*lathe.AuditEvent
 	changes  int
 	broken   bool // VerifyAudit reports a broken chain
+	trk      *fakeTracking
 }
 
 type fakeSession struct {
@@ -66,6 +67,7 @@ func policy() (inWorkspace map[string]lathe.Role, adminOnly map[string]bool) {
 			web.ActionRoleRead:      lathe.RoleReader,
 			web.ActionRoleWrite:     lathe.RoleOwner,
 			web.ActionAuditRead:     lathe.RoleOwner,
+			web.ActionTrackingRead:  lathe.RoleReader,
 		}, map[string]bool{
 			web.ActionUserWrite:    true,
 			web.ActionAuditReadAll: true,
@@ -81,7 +83,7 @@ func newWorld(blobs int) *world {
 	w := &world{
 		now: t0, users: map[string]*lathe.User{}, tokens: map[string]*lathe.Token{}, sessions: map[string]*fakeSession{},
 		links: map[string]string{}, wss: map[string]*lathe.Workspace{}, roles: map[string]map[string]*lathe.RoleAssignment{},
-		blobs: map[string][]*lathe.Blob{},
+		blobs: map[string][]*lathe.Blob{}, trk: newFakeTracking(t0),
 	}
 	for _, n := range []string{"default", "vision", "secret"} {
 		w.wss[n] = &lathe.Workspace{ID: "ws-" + n, Name: n, Description: "The " + n + " workspace.", CreatedAt: t0.Add(-72 * time.Hour), CreatedBy: "admin"}
@@ -561,7 +563,7 @@ func (w *world) addLink(user string) string {
 
 // studio builds the studio over the world.
 func (w *world) studio() (*web.Studio, error) {
-	return web.New(web.Options{Sessions: w, Authorizer: w, Workspaces: w, Accounts: w, Roles: w, Audit: w, Data: w, Now: w.clock})
+	return web.New(web.Options{Sessions: w, Authorizer: w, Workspaces: w, Accounts: w, Roles: w, Audit: w, Data: w, Tracking: w.trk, Now: w.clock})
 }
 
 // contains reports whether every part appears in s.

@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/store"
+	"github.com/latheml/lathe/internal/tracking"
 )
 
 // Sessions signs browsers in and out.
@@ -80,4 +83,30 @@ type Data interface {
 	// ListBlobs returns a page of the workspace's blobs, newest first, and
 	// the cursor of the next page ("" on the last).
 	ListBlobs(ctx context.Context, p lathe.Principal, workspace, cursor string, limit int) ([]*lathe.Blob, string, error)
+}
+
+// Tracking reads experiment tracking: experiments, runs, metric histories
+// and artifacts. *tracking.Service satisfies it. Every method takes the
+// workspace's ID (lathe.Workspace.ID), not its name; the studio has
+// already checked tracking.read there.
+type Tracking interface {
+	// SearchExperiments finds experiments matching an MLflow filter, with
+	// MLflow's page tokens.
+	SearchExperiments(ctx context.Context, ws, filter string, view tracking.ViewType, max int, orderBy []string, pageToken string) ([]*lathe.Experiment, string, error)
+	// Experiment returns an experiment by ID; ENOTFOUND if there is none.
+	Experiment(ctx context.Context, ws, id string) (*lathe.Experiment, error)
+	// SearchRuns finds runs with MLflow's filter and order_by grammar. A
+	// filter or order_by it cannot parse is a *search.SyntaxError.
+	SearchRuns(ctx context.Context, ws string, req tracking.SearchRunsRequest) ([]*lathe.Run, string, error)
+	// Run returns a run with its latest metrics, params, tags and inputs.
+	Run(ctx context.Context, ws, id string) (*lathe.Run, error)
+	// MetricHistory returns one page of a metric's history, in step order.
+	MetricHistory(ctx context.Context, ws, id, key string, max int, pageToken string) ([]lathe.Metric, string, error)
+	// Downsample summarises a metric's history over the steps in [start,
+	// end] (nil: unbounded) in at most points buckets, in one pass.
+	Downsample(ctx context.Context, ws, id, key string, start, end *int64, points int) ([]store.MetricBucket, error)
+	// ListArtifacts returns the direct children of an artifact directory.
+	ListArtifacts(ctx context.Context, ws, dir string) ([]store.ArtifactEntry, error)
+	// OpenArtifact opens a stored artifact file.
+	OpenArtifact(ctx context.Context, ws, path string) (io.ReadCloser, *store.Artifact, error)
 }

@@ -114,7 +114,7 @@ func sectionContent(key, ws, base string) sectionBody {
 		return sectionBody{Heading: "Experiments", Lead: "Runs tracked with MLflow: parameters, metrics and artifacts.",
 			Empty: Empty{Title: "No experiments yet",
 				Text:     "Runs logged by jobs or by any MLflow client pointed at this server will appear here, grouped by experiment, with their parameters and metric charts.",
-				Commands: []string{"export MLFLOW_TRACKING_URI=" + base, "python train.py   # calls mlflow.start_run() and mlflow.log_metric()"}}}
+				Commands: trackingCommands(base, ws)}}
 	case "models":
 		return sectionBody{Heading: "Models", Lead: "Registered models, their versions, aliases and lineage.",
 			Empty: Empty{Title: "No models registered yet",

@@ -63,7 +63,8 @@ func TestRoutesAuthorized(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"GET /ui/w/{workspace}/{$}", "GET /ui/w/{workspace}/data", "GET /ui/w/{workspace}/jobs", "GET /ui/w/{workspace}/experiments",
-		"GET /ui/w/{workspace}/models", "GET /ui/w/{workspace}/endpoints", "GET /ui/w/{workspace}/monitors", "GET /ui/w/{workspace}/audit", "GET /ui/w/{workspace}/settings"} {
+		"GET /ui/w/{workspace}/models", "GET /ui/w/{workspace}/endpoints", "GET /ui/w/{workspace}/monitors", "GET /ui/w/{workspace}/audit", "GET /ui/w/{workspace}/settings",
+		"GET /ui/w/{workspace}/experiments/{id}", "GET /ui/w/{workspace}/runs/{run}", "GET /ui/w/{workspace}/runs/{run}/artifact", "GET /ui/w/{workspace}/compare"} {
 		if !seen[want] {
 			t.Errorf("no route %s", want)
 		}
@@ -120,7 +121,9 @@ func TestFormsLabelled(t *testing.T) {
 	_, srv := setup(t, 3)
 	c := newClient(t, srv)
 	c.signIn(tokAdmin)
-	for _, path := range []string{"/ui/w/default/", "/ui/w/default/audit", "/ui/w/default/settings", "/ui/w/default/data"} {
+	for _, path := range []string{"/ui/w/default/", "/ui/w/default/audit", "/ui/w/default/settings", "/ui/w/default/data",
+		"/ui/w/default/experiments", "/ui/w/default/experiments/1", "/ui/w/default/runs/" + runOwl + "?path=metrics.csv",
+		"/ui/w/default/compare?runs=" + runOwl + "," + runFox} {
 		_, body := c.get(path)
 		for _, tag := range labelRE.FindAllString(body, -1) {
 			if strings.Contains(tag, `type="hidden"`) {

@@ -53,13 +53,14 @@ func sections() []section {
 // pageNames lists the page templates; each is parsed with the layout and
 // the components.
 func pageNames() []string {
-	return []string{"signin", "index", "home", "data", "section", "audit", "settings", "error"}
+	return []string{"signin", "index", "home", "data", "section", "audit", "settings", "error",
+		"experiments", "experiment", "run", "compare"}
 }
 
 // parseTemplates parses the layout and components once, then each page on a
 // clone of them.
 func (s *Studio) parseTemplates() (map[string]*template.Template, error) {
-	base, err := template.New("").Funcs(s.funcs()).ParseFS(files, "templates/layout.html", "templates/components.html")
+	base, err := template.New("").Funcs(s.funcs()).ParseFS(files, "templates/layout.html", "templates/components.html", "templates/tracking.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
@@ -92,6 +93,8 @@ func (s *Studio) funcs() template.FuncMap {
 		"roles":   func() []lathe.Role { return append([]lathe.Role(nil), lathe.Roles...) },
 		"dict":    dict,
 		"initial": initial,
+		"swatch":  swatch,
+		"mstime":  func(ms int64) string { return fmtTime(msTime(ms)) },
 	}
 }
 

@@ -78,6 +78,7 @@ const (
 	ActionAuditRead     = "audit.read"
 	ActionAuditReadAll  = "audit.read.all"
 	ActionUserWrite     = "user.write"
+	ActionTrackingRead  = "tracking.read"
 )
 
 // table is the studio's route table: every route in one place.
@@ -103,7 +104,16 @@ func (s *Studio) table() []Route {
 		{Method: "GET", Path: ws + "/{$}", Access: Policy, Action: ActionWorkspaceRead, Scope: ScopePath, Summary: "Home: counts and recent activity.", h: s.home},
 		{Method: "GET", Path: ws + "/data", Access: Policy, Action: ActionDataRead, Scope: ScopePath, Summary: "The workspace's blobs.", h: s.data},
 		sec("jobs", "Jobs"),
-		sec("experiments", "Experiments"),
+		{Method: "GET", Path: ws + "/experiments", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,
+			Summary: "Experiments: search by name, include deleted ones.", h: s.experiments},
+		{Method: "GET", Path: ws + "/experiments/{id}", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,
+			Summary: "An experiment's runs: filter (MLflow grammar), sort, choose metric and param columns, page.", h: s.experiment},
+		{Method: "GET", Path: ws + "/runs/{run}", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,
+			Summary: "A run: info, params, tags, metric charts and the artifacts browser.", h: s.run},
+		{Method: "GET", Path: ws + "/runs/{run}/artifact", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,
+			Summary: "One artifact file of a run (?path=), sandboxed, for image previews and downloads.", h: s.artifact},
+		{Method: "GET", Path: ws + "/compare", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,
+			Summary: "Compare up to 10 runs (?runs=a,b): overlaid metric charts and a param diff.", h: s.compare},
 		sec("models", "Models"),
 		sec("endpoints", "Endpoints"),
 		sec("monitors", "Monitors"),

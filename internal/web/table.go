@@ -32,6 +32,23 @@ type Cell struct {
 	Badge string
 	// Action, when set, renders a button that posts a form.
 	Action *Action
+	// Check, when set, renders a checkbox (Text is not shown).
+	Check *Check
+	// Swatch, when set, draws the line style of that chart series (1-based:
+	// 1 is the first series) before Text, so a table can be a chart's key.
+	Swatch int
+	// Class adds CSS classes to the cell's content (e.g. "diff").
+	Class string
+}
+
+// Check is a checkbox in a table cell. It belongs to the form whose id is
+// Form (the form attribute), so a table can feed a form placed elsewhere,
+// such as the runs to compare.
+type Check struct {
+	Form, Name, Value string
+	// ID is the input's id; Label names it for screen readers.
+	ID, Label string
+	Checked   bool
 }
 
 // Action is a button in a table cell that posts a small form carrying the
@@ -72,7 +89,21 @@ type Table struct {
 	CSRF    string // carried by Action cells
 	Pager   Pager
 	Note    string // a line under the table, e.g. a limit that applied
-	base    url.URL
+	// RowClasses, when set, gives each row (by index) CSS classes, e.g.
+	// "row-diff" for a row whose values differ.
+	RowClasses []string
+	// Class adds CSS classes to the table, e.g. "table-dense" (no
+	// wrapping: the table scrolls sideways instead).
+	Class string
+	base  url.URL
+}
+
+// RowClass returns the CSS classes of row i ("" for none).
+func (t *Table) RowClass(i int) string {
+	if i < 0 || i >= len(t.RowClasses) {
+		return ""
+	}
+	return t.RowClasses[i]
 }
 
 // NewTable returns a table whose links keep the other query parameters of

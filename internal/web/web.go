@@ -10,8 +10,15 @@
 // root satisfies with the real services; tests use in-memory fakes.
 //
 // Shared components that later pages reuse live here too: Table (server-side
-// sorting and pagination), LineChart (an SVG chart rendered in Go), status
-// badges, empty states and the error page.
+// sorting and pagination), LineChart (an SVG chart rendered in Go, with
+// several series, min–max bands, log and time axes), status badges, empty
+// states and the error page.
+//
+// The experiment tracking pages (experiments.go, run.go, artifacts.go,
+// compare.go) read through the Tracking interface: every runs table page is
+// one bounded search, and metric charts are drawn from downsampled buckets,
+// so a run with ten thousand siblings or a million-point metric renders as
+// fast as a small one.
 package web
 
 import (
@@ -36,6 +43,10 @@ type Options struct {
 	Roles      Roles
 	Audit      Audit
 	Data       Data
+	// Tracking serves the Experiments pages, the run pages and run
+	// comparison. When nil, the Experiments page says how to log runs and
+	// the run pages answer 404.
+	Tracking Tracking
 	// Logger receives internal errors and refused requests.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.

@@ -46,6 +46,95 @@
         else fallback();
       });
     });
+
+    // The runs table's compare form says how many runs are ticked and
+    // allows 2 to 10.
+    document.querySelectorAll('form[data-compare]').forEach(function (form) {
+      var boxes = document.querySelectorAll('input[form="' + form.id + '"][name="runs"]');
+      var label = form.querySelector('[data-compare-count]');
+      var button = form.querySelector('button[type="submit"]');
+      var update = function () {
+        var n = 0;
+        boxes.forEach(function (b) { if (b.checked) n++; });
+        if (n === 0) label.textContent = 'Tick 2 to 10 runs to compare them.';
+        else if (n > 10) label.textContent = n + ' runs ticked: compare at most 10.';
+        else label.textContent = n + (n === 1 ? ' run ticked' : ' runs ticked') + (n < 2 ? ': tick one more.' : '.');
+        button.disabled = n < 2 || n > 10;
+      };
+      boxes.forEach(function (b) { b.addEventListener('change', update); });
+      update();
+    });
+
+    // Drag across a chart to zoom to those steps: the chart settings form
+    // gets the range and is submitted, as if typed in.
+    document.querySelectorAll('[data-zoom-form]').forEach(function (grid) {
+      var form = document.getElementById(grid.getAttribute('data-zoom-form'));
+      if (!form || !form.elements.from || !form.elements.to) return;
+      grid.querySelectorAll('svg[data-zoom]').forEach(function (svg) { zoomable(svg, form); });
+    });
+  }
+
+  var SVGNS = 'http://www.w3.org/2000/svg';
+
+  function zoomable(svg, form) {
+    var num = function (name) { return parseFloat(svg.getAttribute(name)); };
+    var xmin = num('data-x-min'), xmax = num('data-x-max');
+    var p0 = num('data-px-min'), p1 = num('data-px-max');
+    var top = num('data-py-min'), bottom = num('data-py-max');
+    if (!(xmax > xmin) || !(p1 > p0)) return;
+    var toSVG = function (ev) {
+      var m = svg.getScreenCTM();
+      if (!m) return null;
+      var pt = svg.createSVGPoint();
+      pt.x = ev.clientX; pt.y = ev.clientY;
+      return pt.matrixTransform(m.inverse());
+    };
+    var clamp = function (x) { return Math.min(p1, Math.max(p0, x)); };
+    var start = null, rect = null;
+    var clear = function () {
+      if (rect && rect.parentNode) rect.parentNode.removeChild(rect);
+      rect = null; start = null;
+    };
+    svg.addEventListener('pointerdown', function (ev) {
+      if (ev.button !== 0) return;
+      var p = toSVG(ev);
+      if (!p || p.x < p0 || p.x > p1 || p.y < top || p.y > bottom) return;
+      start = p.x;
+      rect = document.createElementNS(SVGNS, 'rect');
+      rect.setAttribute('class', 'zoom-sel');
+      rect.setAttribute('x', start); rect.setAttribute('y', top);
+      rect.setAttribute('width', 0); rect.setAttribute('height', bottom - top);
+      svg.appendChild(rect);
+      svg.setPointerCapture(ev.pointerId);
+      ev.preventDefault();
+    });
+    svg.addEventListener('pointermove', function (ev) {
+      if (start === null) return;
+      var p = toSVG(ev);
+      if (!p) return;
+      var x = clamp(p.x);
+      rect.setAttribute('x', Math.min(start, x));
+      rect.setAttribute('width', Math.abs(x - start));
+    });
+    svg.addEventListener('pointerup', function (ev) {
+      if (start === null) return;
+      var p = toSVG(ev);
+      var a = start, b = p ? clamp(p.x) : start;
+      clear();
+      if (Math.abs(b - a) < 4) return; // a click, not a drag
+      var step = function (px) { return xmin + (px - p0) / (p1 - p0) * (xmax - xmin); };
+      var from = Math.floor(step(Math.min(a, b))), to = Math.ceil(step(Math.max(a, b)));
+      if (to <= from) to = from + 1;
+      form.elements.from.value = String(from);
+      form.elements.to.value = String(to);
+      if (form.elements.x && form.elements.x.value !== undefined) {
+        var radio = form.querySelector('input[name="x"][value="step"]');
+        if (radio) radio.checked = true;
+      }
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    });
+    svg.addEventListener('pointercancel', clear);
+    document.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') clear(); });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
