@@ -268,7 +268,7 @@ func (c *column) finish(o Options) ColumnProfile {
 		if c.count == 0 {
 			break
 		}
-		p.TopK = []ValueCount{{"false", c.count - c.trues}, {"true", c.trues}}
+		p.TopK = []ValueCount{{Value: "false", Count: c.count - c.trues}, {Value: "true", Count: c.trues}}
 		if c.trues > c.count-c.trues {
 			p.TopK[0], p.TopK[1] = p.TopK[1], p.TopK[0]
 		}

@@ -75,29 +75,30 @@ func (t *exactTable) counts() []keyCount {
 	return out
 }
 
-// keyCount is a distinct-value key and its (possibly estimated) count.
+// keyCount is a distinct-value key, its count and, for a SpaceSaving
+// estimate, by how much the count may exceed the true one.
 type keyCount struct {
-	key   string
-	count int64
+	key        string
+	count, err int64
 }
 
-// sortKeyCounts orders by count descending, then key ascending.
-func sortKeyCounts(kcs []keyCount) {
+// topOf returns the k keys with the largest guaranteed counts (count - err;
+// the count itself when exact) as ValueCounts, ties broken by the larger
+// count, then the smaller key.
+func topOf(kcs []keyCount, k int) []ValueCount {
 	slices.SortFunc(kcs, func(a, b keyCount) int {
+		if c := cmp.Compare(b.count-b.err, a.count-a.err); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(b.count, a.count); c != 0 {
 			return c
 		}
 		return strings.Compare(a.key, b.key)
 	})
-}
-
-// topOf returns the k most frequent keys as ValueCounts.
-func topOf(kcs []keyCount, k int) []ValueCount {
-	sortKeyCounts(kcs)
 	kcs = kcs[:min(k, len(kcs))]
 	out := make([]ValueCount, len(kcs))
 	for i, kc := range kcs {
-		out[i] = ValueCount{Value: strings.ToValidUTF8(displayKey(kc.key), "\uFFFD"), Count: kc.count}
+		out[i] = ValueCount{Value: strings.ToValidUTF8(displayKey(kc.key), "\uFFFD"), Count: kc.count, Error: kc.err}
 	}
 	return out
 }

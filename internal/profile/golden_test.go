@@ -90,7 +90,7 @@ func genCSV(rows int, seed uint64) string {
 
 func TestDeterminism(t *testing.T) {
 	t.Parallel()
-	in := genCSV(40_000, 9)
+	in := genCSV(25_000, 9)
 	ctx := context.Background()
 	var outs []string
 	for _, r := range []func() *strings.Reader{

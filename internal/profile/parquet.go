@@ -43,9 +43,15 @@ func ProfileParquet(ctx context.Context, r io.ReaderAt, size int64, opts Parquet
 			prof, err = nil, lathe.Errorf(lathe.EINVALID, "parquet: the file is corrupt (the reader failed: %v)", v)
 		}
 	}()
+	if err := checkFooter(r, size); err != nil {
+		return nil, err
+	}
 	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, lathe.Errorf(lathe.EINVALID, "parquet: not a valid Parquet file: %v", err)
+	}
+	if err := checkPages(r, size, f.Metadata()); err != nil {
+		return nil, err
 	}
 	var leaves []*parquet.Column
 	var walk func(c *parquet.Column)
@@ -82,11 +88,7 @@ func ProfileParquet(ctx context.Context, r io.ReaderAt, size int64, opts Parquet
 				}
 			}()
 			for i := w; i < len(leaves); i += nw {
-				if err := ctx.Err(); err != nil {
-					errs[i] = fmt.Errorf("profile parquet: %w", err)
-					return
-				}
-				if err := readColumn(leaves[i], cols[i]); err != nil {
+				if err := readColumn(ctx, leaves[i], cols[i]); err != nil {
 					errs[i] = err
 					return
 				}
@@ -110,8 +112,33 @@ func ProfileParquet(ctx context.Context, r io.ReaderAt, size int64, opts Parquet
 	return prof, nil
 }
 
+// checkFooter checks the magic numbers and that the footer length fits in
+// the file before parquet-go allocates a buffer of that length: a corrupt
+// length must not become a multi-gigabyte allocation.
+func checkFooter(r io.ReaderAt, size int64) error {
+	const minSize = 4 + 4 + 4 // magic, footer length, magic
+	if size < minSize {
+		return lathe.Errorf(lathe.EINVALID, "parquet: not a valid Parquet file: %d bytes is too short", size)
+	}
+	var head [4]byte
+	var tail [8]byte
+	if _, err := r.ReadAt(head[:], 0); err != nil {
+		return fmt.Errorf("parquet: read the header: %w", err)
+	}
+	if _, err := r.ReadAt(tail[:], size-8); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("parquet: read the footer: %w", err)
+	}
+	if string(head[:]) != "PAR1" || string(tail[4:]) != "PAR1" {
+		return lathe.Errorf(lathe.EINVALID, "parquet: not a valid Parquet file: no PAR1 magic number at both ends (an encrypted or truncated file?)")
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-minSize {
+		return lathe.Errorf(lathe.EINVALID, "parquet: not a valid Parquet file: the footer claims %d bytes of a %d-byte file", n, size)
+	}
+	return nil
+}
+
 // readColumn feeds every value of a leaf column, page by page, to c.
-func readColumn(leaf *parquet.Column, c *column) error {
+func readColumn(ctx context.Context, leaf *parquet.Column, c *column) error {
 	name := strings.Join(leaf.Path(), ".")
 	add, typ := valueAdder(leaf.Type(), c)
 	c.fixed = typ
@@ -119,6 +146,9 @@ func readColumn(leaf *parquet.Column, c *column) error {
 	defer pages.Close()
 	buf := make([]parquet.Value, 1024)
 	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("profile parquet: %w", err)
+		}
 		page, err := pages.ReadPage()
 		if errors.Is(err, io.EOF) {
 			return nil

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/latheml/lathe"
 )
@@ -170,7 +172,7 @@ func TestParquetCorrupt(t *testing.T) {
 	t.Run("scrambled pages", func(t *testing.T) {
 		t.Parallel()
 		failed := 0
-		for off := 4; off < len(good)-1000; off += 97 {
+		for off := 4; off < len(good)-1000; off += 199 {
 			bad := append([]byte{}, good...)
 			for i := off; i < off+16; i++ {
 				bad[i] ^= 0xA5
@@ -187,4 +189,45 @@ func TestParquetCorrupt(t *testing.T) {
 			t.Error("no scrambled file was refused")
 		}
 	})
+}
+
+// TestParquetPageLimits feeds checkPages page headers that claim more than
+// their chunk holds or more than the page limits, as a corrupt file would.
+func TestParquetPageLimits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name                     string
+		uncompressed, compressed int32
+		body                     int
+		values                   int32
+		want                     string
+	}{
+		{"fits", 100, 10, 10, 5, ""},
+		{"beyond the chunk", 100, 1 << 30, 10, 5, "beyond its column chunk"},
+		{"too large uncompressed", 1 << 30, 10, 10, 5, "uncompressed bytes, more than the limit"},
+		{"too many values", 100, 10, 10, 1 << 30, "values, more than the limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := format.PageHeader{Type: format.DataPage, UncompressedPageSize: tc.uncompressed, CompressedPageSize: tc.compressed}
+			h.DataPageHeader.Valid = true
+			h.DataPageHeader.V.NumValues = tc.values
+			hdr, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := append([]byte("PAR1"), hdr...)
+			file = append(file, make([]byte, tc.body)...)
+			meta := &format.FileMetaData{RowGroups: []format.RowGroup{{Columns: []format.ColumnChunk{{MetaData: format.ColumnMetaData{
+				PathInSchema: []string{"x"}, DataPageOffset: 4, TotalCompressedSize: int64(len(hdr) + tc.body),
+			}}}}}}
+			err = checkPages(bytes.NewReader(file), int64(len(file)), meta)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("checkPages: %v", err)
+			case tc.want != "" && (!lathe.IsCode(err, lathe.EINVALID) || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("checkPages: %v, want EINVALID containing %q", err, tc.want)
+			}
+		})
+	}
 }

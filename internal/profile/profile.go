@@ -109,7 +109,7 @@ type ColumnProfile struct {
 
 	// String and bool columns: the most frequent values, by count descending
 	// then value ascending. Exact when the distinct count is; otherwise from
-	// SpaceSaving counters (counts are upper bounds) with TopKApproximate set.
+	// SpaceSaving counters with TopKApproximate set (see ValueCount).
 	TopK            []ValueCount `json:"top_k,omitempty"`
 	TopKApproximate bool         `json:"top_k_approximate,omitempty"`
 }
@@ -149,10 +149,14 @@ type Histogram struct {
 }
 
 // ValueCount is a value and how many times it occurs. Values longer than
-// 64 bytes are cut there and end in "…".
+// 64 bytes are cut there and end in "…". In an approximate top-k, Count is an
+// upper bound and Count - Error a lower bound of the true count, and values
+// are ranked by that lower bound: in a column without frequent values the
+// errors are as large as the counts, which says the ranking is noise.
 type ValueCount struct {
 	Value string `json:"value"`
 	Count int64  `json:"count"`
+	Error int64  `json:"error,omitempty"`
 }
 
 // Options are the knobs common to every format. The zero value means the

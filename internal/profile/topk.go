@@ -29,6 +29,7 @@ type spaceSaving struct {
 
 type ssCounter struct {
 	hash       uint64
+	err        int64 // the count inherited when the counter was taken over
 	bucket     int32
 	prev, next int32 // siblings in the bucket
 	key        []byte
@@ -87,6 +88,7 @@ func (s *spaceSaving) add(key []byte, h uint64) {
 	ctr := &s.ctr[c]
 	delete(s.index, ctr.hash)
 	ctr.hash = h
+	ctr.err = s.buckets[s.head].count
 	ctr.key = append(ctr.key[:0], key...)
 	s.index[h] = c
 	s.increment(c)
@@ -179,11 +181,11 @@ func (s *spaceSaving) increment(c int32) {
 // count returns counter c's count.
 func (s *spaceSaving) count(c int32) int64 { return s.buckets[s.ctr[c].bucket].count }
 
-// top returns the k largest counters.
+// top returns the k counters with the largest guaranteed counts.
 func (s *spaceSaving) top(k int) []ValueCount {
 	kcs := make([]keyCount, len(s.ctr))
 	for i, c := range s.ctr {
-		kcs[i] = keyCount{key: string(c.key), count: s.count(int32(i))}
+		kcs[i] = keyCount{key: string(c.key), count: s.count(int32(i)), err: c.err}
 	}
 	return topOf(kcs, k)
 }
