@@ -12,7 +12,7 @@ import (
 // browser and in the studio's artifact preview.
 
 const (
-	plotW, plotH          = 480, 360
+	plotW, plotH           = 480, 360
 	padL, padR, padT, padB = 60, 20, 36, 48
 )
 

@@ -48,9 +48,9 @@ func trainComponent() Component {
 // trainFlags are the hyperparameter flags train_tabular and automl share.
 type trainFlags struct {
 	train, valid, label, algorithm, exclude, config, model *string
-	trees, leaves                                         *int
-	lr                                                    *float64
-	seed                                                  *uint64
+	trees, leaves                                          *int
+	lr                                                     *float64
+	seed                                                   *uint64
 }
 
 func addTrainFlags(fs *flag.FlagSet) *trainFlags {
