@@ -29,12 +29,12 @@ import (
 // `lathe up` and compares what Lathe answers with what MLflow answered.
 
 // conformanceDir finds the recordings: $LATHE_MLFLOW_CONFORMANCE, or the
-// shared directory next to the repository.
+// copy the repository carries in testdata/mlflow.
 func conformanceDir() string {
 	if d := os.Getenv("LATHE_MLFLOW_CONFORMANCE"); d != "" {
 		return d
 	}
-	return filepath.Join("..", "..", "shared", "conformance", "mlflow")
+	return filepath.Join("testdata", "mlflow")
 }
 
 // exchange is one recorded request and response (README §3).
