@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s.access = access.New(access.Options{Store: s.db, Tokens: s.auth, Audit: s.db, Now: now})
-	s.audit = audit.New(s.db, s.access, now)
+	s.audit = audit.New(s.db, s.access, now, log)
 	cont := content.New(s.blobs, s.db, now)
 	s.tracking = tracking.New(s.db, cont, now)
 	s.studio, err = web.New(web.Options{
@@ -192,6 +192,12 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return s.sweepSessions(gctx, time.Hour) })
+	// The audit writer stops after the HTTP server has drained, so the
+	// requests finishing during a graceful stop are still batched.
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	auditDone := make(chan error, 1)
+	go func() { auditDone <- s.audit.Run(auditCtx) }()
+	defer func() { stopAudit(); <-auditDone }()
 	g.Go(func() error {
 		<-gctx.Done()
 		s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)

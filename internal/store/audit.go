@@ -11,12 +11,21 @@ import (
 	"github.com/latheml/lathe"
 )
 
-// AppendAudit appends e to the audit log: it takes the next sequence number,
-// links e to the last row's hash and computes e's own hash, all in one
-// transaction, so the chain has no gaps and no forks even with several
-// writers (PostgreSQL serialises appends with an advisory lock; SQLite has
-// one writer). e.Seq, e.PrevHash and e.Hash are filled in.
+// AppendAudit appends e to the audit log; see AppendAudits.
 func (db *DB) AppendAudit(ctx context.Context, e *lathe.AuditEvent) error {
+	return db.AppendAudits(ctx, []*lathe.AuditEvent{e})
+}
+
+// AppendAudits appends events, in order, to the audit log: each takes the
+// next sequence number, links to the hash of the row before it and gets its
+// own hash, all in one transaction, so the chain has no gaps and no forks
+// even with several writers (PostgreSQL serialises appenders with an
+// advisory lock; SQLite has one writer). Seq, PrevHash and Hash are filled
+// in.
+func (db *DB) AppendAudits(ctx context.Context, events []*lathe.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if db.d.AuditLock != "" {
 			if _, err := tx.ExecContext(ctx, db.d.AuditLock); err != nil {
@@ -32,15 +41,23 @@ func (db *DB) AppendAudit(ctx context.Context, e *lathe.AuditEvent) error {
 		if err != nil {
 			return fmt.Errorf("read audit head: %w", err)
 		}
-		e.Seq, e.PrevHash = seq+1, prev
-		e.Time = e.Time.Truncate(time.Millisecond)
-		e.Hash = e.ComputeHash()
-		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO audit_events
-			(seq, time, actor, workspace_id, workspace, action, target, outcome, status, request_id, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			e.Seq, ms(e.Time), e.Actor, e.WorkspaceID, e.Workspace, e.Action, e.Target, e.Outcome, e.Status, e.RequestID, e.PrevHash, e.Hash)
-		if err != nil {
-			return fmt.Errorf("append audit event: %w", err)
+		const cols = 12
+		for lo := 0; lo < len(events); lo += 100 {
+			part := events[lo:min(lo+100, len(events))]
+			args := make([]any, 0, len(part)*cols)
+			for _, e := range part {
+				seq++
+				e.Seq, e.PrevHash = seq, prev
+				e.Time = e.Time.Truncate(time.Millisecond)
+				e.Hash = e.ComputeHash()
+				prev = e.Hash
+				args = append(args, e.Seq, ms(e.Time), e.Actor, e.WorkspaceID, e.Workspace, e.Action, e.Target, e.Outcome, e.Status, e.RequestID, e.PrevHash, e.Hash)
+			}
+			q := `INSERT INTO audit_events (seq, time, actor, workspace_id, workspace, action, target, outcome, status, request_id, prev_hash, hash) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), `, len(part)), ", ")
+			if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+				return fmt.Errorf("append audit events: %w", err)
+			}
 		}
 		return nil
 	})
