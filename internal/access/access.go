@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/cache"
 )
 
 // Store is what the service needs from the metadata store.
@@ -65,6 +66,8 @@ type Tokens interface {
 	Authenticate(ctx context.Context, secret string) (lathe.Principal, error)
 	Issue(ctx context.Context, userID, name string, expires *time.Time) (string, *lathe.Token, error)
 	Hash(secret string) string
+	// Invalidate forgets cached token lookups.
+	Invalidate()
 }
 
 // AuditTail lists recent audit events for overviews.
@@ -88,6 +91,19 @@ type Options struct {
 // Service applies the access rules.
 type Service struct {
 	o Options
+	// Workspaces and roles are looked up on every request; they are reused
+	// for a moment and cleared by every change made through this server.
+	workspaces *cache.Map[string, *lathe.Workspace]
+	roles      *cache.Map[[2]string, lathe.Role]
+}
+
+// CacheTTL is how long a workspace or role lookup is reused.
+const CacheTTL = 2 * time.Second
+
+// forget clears the workspace and role caches after a change.
+func (s *Service) forget() {
+	s.workspaces.Clear()
+	s.roles.Clear()
 }
 
 // New returns a Service.
@@ -98,7 +114,9 @@ func New(o Options) *Service {
 	if o.LinkTTL == 0 {
 		o.LinkTTL = 15 * time.Minute
 	}
-	return &Service{o: o}
+	return &Service{o: o,
+		workspaces: &cache.Map[string, *lathe.Workspace]{TTL: CacheTTL, Max: 10000, Now: o.Now},
+		roles:      &cache.Map[[2]string, lathe.Role]{TTL: CacheTTL, Max: 100000, Now: o.Now}}
 }
 
 // Authorize decides whether p may do action, in the named workspace for
@@ -144,15 +162,24 @@ func (s *Service) Authorize(ctx context.Context, p lathe.Principal, workspace, a
 // workspace does not exist or p has no role in it.
 func (s *Service) membership(ctx context.Context, p lathe.Principal, workspace string) (*lathe.Workspace, lathe.Role, error) {
 	notFound := lathe.Errorf(lathe.ENOTFOUND, "workspace %q not found; `lathe workspace list` shows the ones you can use", workspace)
-	w, err := s.o.Store.WorkspaceByName(ctx, workspace)
-	if lathe.IsCode(err, lathe.ENOTFOUND) {
-		return nil, "", notFound
-	}
-	if err != nil {
-		return nil, "", err
+	w, ok := s.workspaces.Get(workspace)
+	if !ok {
+		var err error
+		w, err = s.o.Store.WorkspaceByName(ctx, workspace)
+		if lathe.IsCode(err, lathe.ENOTFOUND) {
+			return nil, "", notFound
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		s.workspaces.Put(workspace, w)
 	}
 	if p.Admin {
 		return w, lathe.RoleOwner, nil
+	}
+	key := [2]string{w.ID, p.UserID}
+	if r, ok := s.roles.Get(key); ok {
+		return w, r, nil
 	}
 	a, err := s.o.Store.Role(ctx, w.ID, p.UserID)
 	if lathe.IsCode(err, lathe.ENOTFOUND) {
@@ -161,5 +188,6 @@ func (s *Service) membership(ctx context.Context, p lathe.Principal, workspace s
 	if err != nil {
 		return nil, "", fmt.Errorf("look up role: %w", err)
 	}
+	s.roles.Put(key, a.Role)
 	return w, a.Role, nil
 }

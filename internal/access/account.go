@@ -57,6 +57,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, p lathe.Principal, name s
 	if u.ID == p.UserID && disabled {
 		return lathe.Errorf(lathe.ECONFLICT, "you cannot disable yourself; ask another administrator")
 	}
+	defer s.o.Tokens.Invalidate()
 	return s.o.Store.SetUserDisabled(ctx, u.ID, disabled)
 }
 
@@ -138,5 +139,6 @@ func (s *Service) RevokeToken(ctx context.Context, p lathe.Principal, id string)
 		// Not the caller's: do not confirm it exists.
 		return lathe.Errorf(lathe.ENOTFOUND, "token %s not found", id)
 	}
+	defer s.o.Tokens.Invalidate()
 	return s.o.Store.RevokeToken(ctx, id, s.o.Now())
 }

@@ -30,6 +30,7 @@ func (s *Service) AssignRole(ctx context.Context, p lathe.Principal, workspace, 
 		return nil, err
 	}
 	a := &lathe.RoleAssignment{WorkspaceID: w.ID, Workspace: w.Name, UserID: u.ID, User: u.Name, Role: role, CreatedAt: s.o.Now(), CreatedBy: p.UserName}
+	defer s.forget()
 	if err := s.o.Store.AssignRole(ctx, a); err != nil {
 		return nil, err
 	}
@@ -47,5 +48,6 @@ func (s *Service) RevokeRole(ctx context.Context, p lathe.Principal, workspace, 
 	if err != nil {
 		return err
 	}
+	defer s.forget()
 	return s.o.Store.RevokeRole(ctx, w.ID, w.Name, u.ID)
 }

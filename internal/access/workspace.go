@@ -25,6 +25,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, p lathe.Principal, name, 
 	if err := s.o.Store.CreateWorkspace(ctx, w); err != nil {
 		return nil, err
 	}
+	defer s.forget()
 	if err := s.o.Store.AssignRole(ctx, &lathe.RoleAssignment{WorkspaceID: w.ID, Workspace: w.Name, UserID: p.UserID, Role: lathe.RoleOwner, CreatedAt: now, CreatedBy: p.UserName}); err != nil {
 		return nil, fmt.Errorf("make %s owner of %s: %w", p.UserName, name, err)
 	}
@@ -97,6 +98,7 @@ func (s *Service) DeleteWorkspace(ctx context.Context, p lathe.Principal, name s
 	if name == lathe.DefaultWorkspace && !force {
 		return lathe.Errorf(lathe.ECONFLICT, "workspace %q is the default one; pass --force to delete it anyway", name)
 	}
+	defer s.forget()
 	return s.o.Store.DeleteWorkspace(ctx, w.ID, w.Name, force)
 }
 

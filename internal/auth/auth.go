@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/cache"
 )
 
 // TokenPrefix starts every Lathe API token, so secret scanners and people can
@@ -46,6 +47,19 @@ type Service struct {
 	opts    Options
 	mu      sync.Mutex
 	touched map[string]time.Time // token id → last write of last_used_at
+	// recent keeps token lookups for a moment, so a busy client does not
+	// cost a database read per request. Revoking or disabling through this
+	// server clears it (Invalidate); another server sharing the database
+	// sees such a change within CacheTTL.
+	recent *cache.Map[string, tokenUser]
+}
+
+// CacheTTL is how long a token lookup is reused.
+const CacheTTL = 2 * time.Second
+
+type tokenUser struct {
+	t *lathe.Token
+	u *lathe.User
 }
 
 // New returns a Service.
@@ -56,8 +70,12 @@ func New(opts Options) (*Service, error) {
 	if opts.TouchEvery == 0 {
 		opts.TouchEvery = time.Minute
 	}
-	return &Service{opts: opts, touched: map[string]time.Time{}}, nil
+	return &Service{opts: opts, touched: map[string]time.Time{},
+		recent: &cache.Map[string, tokenUser]{TTL: CacheTTL, Max: 10000, Now: opts.Now}}, nil
 }
+
+// Invalidate forgets cached token lookups (after a revocation, say).
+func (s *Service) Invalidate() { s.recent.Clear() }
 
 // Hash returns the stored form of a token secret.
 func (s *Service) Hash(secret string) string {
@@ -115,7 +133,15 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (lathe.Princi
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 256 {
 		return lathe.Principal{}, lathe.Errorf(lathe.EUNAUTHORIZED, "that is not a Lathe token (they start with %q); check the value you sent", TokenPrefix)
 	}
-	t, u, err := s.opts.Store.TokenByHash(ctx, s.Hash(secret))
+	hash := s.Hash(secret)
+	var t *lathe.Token
+	var u *lathe.User
+	var err error
+	if hit, ok := s.recent.Get(hash); ok {
+		t, u = hit.t, hit.u
+	} else if t, u, err = s.opts.Store.TokenByHash(ctx, hash); err == nil {
+		s.recent.Put(hash, tokenUser{t, u})
+	}
 	if lathe.IsCode(err, lathe.ENOTFOUND) {
 		return lathe.Principal{}, lathe.Errorf(lathe.EUNAUTHORIZED, "unknown token %s…; it may belong to another server, or its server secret changed", secret[:min(len(secret), len(TokenPrefix)+4)])
 	}
