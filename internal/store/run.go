@@ -433,30 +433,65 @@ func (db *DB) LogInputs(ctx context.Context, ws, id string, inputs []lathe.Datas
 	})
 }
 
-// MetricHistory returns up to limit values of one metric of a run, in
-// (step, timestamp, value) order, after skipping offset values.
-func (db *DB) MetricHistory(ctx context.Context, ws, id, key string, offset, limit int) ([]lathe.Metric, error) {
+// HistoryCursor is where a page of metric history ends: the sort key of
+// its last value, and how many values with exactly that key the pages so
+// far returned (values can repeat).
+type HistoryCursor struct {
+	Step      int64   `json:"s"`
+	Timestamp int64   `json:"t"`
+	IsNaN     bool    `json:"n,omitempty"`
+	Value     float64 `json:"v"`
+	Skip      int     `json:"k"`
+}
+
+// MetricHistory returns up to limit values of one metric of a run in
+// (step, timestamp, value) order, starting after the cursor (nil: from the
+// start), and the cursor of the next page. Paging by the sort key instead
+// of an offset keeps every page one index range scan, however deep.
+func (db *DB) MetricHistory(ctx context.Context, ws, id, key string, after *HistoryCursor, limit int) ([]lathe.Metric, *HistoryCursor, error) {
 	if _, err := db.RunInfo(ctx, ws, id); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	q := `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_id = ? AND key = ?`
+	args := []any{id, key}
+	skip := 0
+	if after != nil {
+		q += ` AND (step > ? OR (step = ? AND (timestamp > ? OR (timestamp = ? AND (is_nan > ? OR (is_nan = ? AND value >= ?))))))`
+		args = append(args, after.Step, after.Step, after.Timestamp, after.Timestamp, after.IsNaN, after.IsNaN, after.Value)
+		skip = after.Skip
+	}
+	q += ` ORDER BY step, timestamp, is_nan, value LIMIT ? OFFSET ?`
+	args = append(args, limit, skip)
 	var out []lathe.Metric
-	err := db.eachRow(ctx, `SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, is_nan, value LIMIT ? OFFSET ?`,
-		[]any{id, key, limit, offset}, func(rows *sql.Rows) error {
-			var m lathe.Metric
-			var isNaN bool
-			if err := rows.Scan(&m.Key, &m.Value, &m.Timestamp, &m.Step, &isNaN); err != nil {
-				return err
-			}
-			if isNaN {
-				m.Value = math.NaN()
-			}
-			out = append(out, m)
-			return nil
-		})
+	var last HistoryCursor
+	err := db.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+		var c HistoryCursor
+		if err := rows.Scan(&c.Value, &c.Timestamp, &c.Step, &c.IsNaN); err != nil {
+			return err
+		}
+		m := lathe.Metric{Key: key, Value: c.Value, Timestamp: c.Timestamp, Step: c.Step}
+		if c.IsNaN {
+			m.Value = math.NaN()
+		}
+		if len(out) > 0 && c.Step == last.Step && c.Timestamp == last.Timestamp && c.IsNaN == last.IsNaN && c.Value == last.Value {
+			c.Skip = last.Skip + 1
+		} else {
+			c.Skip = 1
+		}
+		last = c
+		out = append(out, m)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("metric history: %w", err)
+		return nil, nil, fmt.Errorf("metric history: %w", err)
 	}
-	return out, nil
+	if len(out) == 0 {
+		return nil, nil, nil
+	}
+	if after != nil && last.Skip == len(out) && after.Step == last.Step && after.Timestamp == last.Timestamp && after.IsNaN == last.IsNaN && after.Value == last.Value {
+		last.Skip += after.Skip // the whole page was more of the same value
+	}
+	return out, &last, nil
 }
 
 // MetricBucket summarises the values of a metric over a range of steps.

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -236,19 +237,51 @@ func (s *Service) MetricHistory(ctx context.Context, ws, id, key string, max int
 	if max <= 0 || max > lathe.MaxHistoryPage {
 		max = lathe.MaxHistoryPage
 	}
-	offset, err := search.DecodePageToken(pageToken)
+	after, err := decodeHistoryToken(pageToken)
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := s.store.MetricHistory(ctx, ws, id, key, offset, max+1)
+	list, cur, err := s.store.MetricHistory(ctx, ws, id, key, after, max)
 	if err != nil {
 		return nil, "", err
 	}
 	next := ""
-	if len(list) > max {
-		list, next = list[:max], search.EncodePageToken(offset+max)
+	if len(list) == max {
+		// A full page: there may be more (MLflow does the same).
+		next = encodeHistoryToken(cur)
 	}
 	return list, next, nil
+}
+
+// historyToken is the page token of a metric history: the store's cursor,
+// behind a version tag so older tokens are refused clearly.
+type historyToken struct {
+	V int                 `json:"history"`
+	C store.HistoryCursor `json:"c"`
+}
+
+func encodeHistoryToken(c *store.HistoryCursor) string {
+	b, _ := json.Marshal(historyToken{V: 1, C: *c})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeHistoryToken(tok string) (*store.HistoryCursor, error) {
+	if tok == "" {
+		return nil, nil
+	}
+	bad := invalid("Invalid page token: it is not one this server issued for a metric history; start again without a page token")
+	if len(tok) > 512 {
+		return nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return nil, bad
+	}
+	var t historyToken
+	if err := json.Unmarshal(b, &t); err != nil || t.V != 1 || t.C.Skip < 1 {
+		return nil, bad
+	}
+	return &t.C, nil
 }
 
 // SearchRunsRequest is a runs/search request.

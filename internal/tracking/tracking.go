@@ -38,7 +38,7 @@ type Store interface {
 	DeleteRunTag(ctx context.Context, ws, id, key string) error
 	UpdateRunTag(ctx context.Context, ws, id, key string, fn func(old string, ok bool) (string, error)) error
 	LogInputs(ctx context.Context, ws, id string, inputs []lathe.DatasetInput) error
-	MetricHistory(ctx context.Context, ws, id, key string, offset, limit int) ([]lathe.Metric, error)
+	MetricHistory(ctx context.Context, ws, id, key string, after *store.HistoryCursor, limit int) ([]lathe.Metric, *store.HistoryCursor, error)
 	MetricBuckets(ctx context.Context, ws, id, key string, start, end *int64, n int) ([]store.MetricBucket, error)
 	SearchRuns(ctx context.Context, ws string, q store.RunQuery) ([]*lathe.Run, error)
 	SearchDatasets(ctx context.Context, ws string, experimentIDs []string) ([]store.DatasetSummary, error)

@@ -44,6 +44,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"TrackingRuns", testTrackingRuns},
 		{"TrackingLogBatch", testTrackingLogBatch},
 		{"TrackingHistory", testTrackingHistory},
+		{"TrackingHistoryTies", testTrackingHistoryTies},
 		{"TrackingSearch", testTrackingSearch},
 		{"TrackingSearchExperiments", testTrackingSearchExperiments},
 		{"TrackingArtifacts", testTrackingArtifacts},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -181,7 +182,7 @@ func testTrackingRuns(t *testing.T, open Opener) {
 	wantCode(t, db.LogBatch(ctx, b.ID, r.RunID, []lathe.Metric{{Key: "m", Value: 1}}, nil, nil), lathe.ENOTFOUND)
 	wantCode(t, db.DeleteRunTag(ctx, b.ID, r.RunID, "team"), lathe.ENOTFOUND)
 	wantCode(t, db.LogInputs(ctx, b.ID, r.RunID, nil), lathe.ENOTFOUND)
-	_, err = db.MetricHistory(ctx, b.ID, r.RunID, "m", 0, 10)
+	_, err = history(ctx, db, b.ID, r.RunID, "m", 10)
 	wantCode(t, err, lathe.ENOTFOUND)
 	runs, err := db.SearchRuns(ctx, b.ID, store.RunQuery{ExperimentIDs: []string{e.ID}, Stages: []string{lathe.StageActive}, Limit: 10})
 	if err != nil || len(runs) != 0 {
@@ -252,7 +253,7 @@ func testTrackingLogBatch(t *testing.T, open Opener) {
 	if !math.IsNaN(latest["nan"].Value) || !math.IsInf(latest["inf"].Value, 1) || !math.IsInf(latest["-inf"].Value, -1) {
 		t.Fatalf("NaN and infinities did not round-trip: %+v", got.Metrics)
 	}
-	hist, err := db.MetricHistory(ctx, w.ID, r.RunID, "m", 0, 100)
+	hist, err := history(ctx, db, w.ID, r.RunID, "m", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func testTrackingLogBatch(t *testing.T, open Opener) {
 		t.Fatalf("history of m = %v, want [100 50 1 2 3 7] (by step, timestamp, value; a duplicate once)", vals)
 	}
 	for _, k := range []string{"nan", "inf", "-inf"} {
-		h, err := db.MetricHistory(ctx, w.ID, r.RunID, k, 0, 10)
+		h, err := history(ctx, db, w.ID, r.RunID, k, 10)
 		if want := latest[k].Value; err != nil || len(h) != 1 || !(h[0].Value == want || math.IsNaN(want) && math.IsNaN(h[0].Value)) {
 			t.Fatalf("history of %s = %+v, %v", k, h, err)
 		}
@@ -318,8 +319,12 @@ func testTrackingHistory(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	var all []lathe.Metric
-	for off := 0; ; off += 300 {
-		page, err := db.MetricHistory(ctx, w.ID, r.RunID, "loss", off, 300)
+	var cur *store.HistoryCursor
+	for pages := 0; ; pages++ {
+		if pages > n {
+			t.Fatal("history paging does not end")
+		}
+		page, next, err := db.MetricHistory(ctx, w.ID, r.RunID, "loss", cur, 300)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -327,6 +332,7 @@ func testTrackingHistory(t *testing.T, open Opener) {
 		if len(page) < 300 {
 			break
 		}
+		cur = next
 	}
 	if len(all) != n {
 		t.Fatalf("pages hold %d values, want %d", len(all), n)
@@ -337,7 +343,7 @@ func testTrackingHistory(t *testing.T, open Opener) {
 			t.Fatalf("history out of order at %d: %+v then %+v", i, p, c)
 		}
 	}
-	if h, err := db.MetricHistory(ctx, w.ID, r.RunID, "other", 0, 10); err != nil || len(h) != 0 {
+	if h, err := history(ctx, db, w.ID, r.RunID, "other", 10); err != nil || len(h) != 0 {
 		t.Fatalf("unknown key: %v, %v", h, err)
 	}
 	buckets, err := db.MetricBuckets(ctx, w.ID, r.RunID, "loss", nil, nil, 10)
@@ -784,5 +790,61 @@ func testTrackingSearchExperiments(t *testing.T, open Opener) {
 	}
 	if found < 30 {
 		t.Fatalf("only %d of 150 random queries found two experiments or more", found)
+	}
+}
+
+// history returns the first n values of a metric's history.
+func history(ctx context.Context, db *store.DB, ws, run, key string, n int) ([]lathe.Metric, error) {
+	h, _, err := db.MetricHistory(ctx, ws, run, key, nil, n)
+	return h, err
+}
+
+// testTrackingHistoryTies pages through a history whose values repeat
+// across page boundaries: paging by key must neither skip nor repeat one.
+func testTrackingHistoryTies(t *testing.T, open Opener) {
+	ctx := t.Context()
+	db := mustOpen(t, open)
+	w := mkWorkspace(t, db, "ws")
+	e := &lathe.Experiment{WorkspaceID: w.ID, Name: "e", LifecycleStage: lathe.StageActive}
+	if err := db.CreateExperiment(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	r := &lathe.RunInfo{WorkspaceID: w.ID, RunID: lathe.NewID(), ExperimentID: e.ID, Name: "r", Status: lathe.RunRunning, LifecycleStage: lathe.StageActive}
+	if err := db.CreateRun(ctx, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Seven identical values sent in separate requests (so all are kept),
+	// between distinct ones, and a NaN at the same step.
+	var want []float64
+	for i := 0; i < 7; i++ {
+		if err := db.LogBatch(ctx, w.ID, r.RunID, []lathe.Metric{{Key: "m", Value: 0.5, Timestamp: 10, Step: 1}}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, 0.5)
+	}
+	batch := []lathe.Metric{{Key: "m", Value: 0.1, Timestamp: 1, Step: 0}, {Key: "m", Value: 0.9, Timestamp: 20, Step: 1}, {Key: "m", Value: math.NaN(), Timestamp: 20, Step: 1}, {Key: "m", Value: 2, Timestamp: 1, Step: 5}}
+	if err := db.LogBatch(ctx, w.ID, r.RunID, batch, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	want = append([]float64{0.1}, append(want, 0.9, math.NaN(), 2)...)
+	for _, size := range []int{1, 2, 3, 4, 100} {
+		var got []float64
+		var cur *store.HistoryCursor
+		for pages := 0; pages < 50; pages++ {
+			page, next, err := db.MetricHistory(ctx, w.ID, r.RunID, "m", cur, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range page {
+				got = append(got, m.Value)
+			}
+			if len(page) < size {
+				break
+			}
+			cur = next
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("pages of %d: %v, want %v", size, got, want)
+		}
 	}
 }
