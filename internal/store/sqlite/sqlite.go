@@ -43,6 +43,9 @@ func DSN(path string, readOnly bool) string {
 	// LIKE is case-sensitive, as on PostgreSQL and in MLflow's search
 	// grammar; ILIKE is written as LOWER(x) LIKE LOWER(p).
 	q.Add("_pragma", "case_sensitive_like(1)")
+	// Temporary data (the statement journals of group commit's savepoints,
+	// sorts) stays in memory instead of going to temp files.
+	q.Add("_pragma", "temp_store(2)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
