@@ -242,6 +242,9 @@ func (db *DB) LogBatch(ctx context.Context, ws, id string, metrics []lathe.Metri
 		if err := db.logMetrics(ctx, tx, id, metrics); err != nil {
 			return err
 		}
+		if err := db.logRollups(ctx, tx, id, metrics); err != nil {
+			return err
+		}
 		return db.setTags(ctx, tx, id, tags)
 	})
 }
@@ -519,8 +522,13 @@ func (db *DB) MetricBuckets(ctx context.Context, ws, id, key string, start, end 
 		cond += ` AND step <= ?`
 		args = append(args, *end)
 	}
+	// The first and last step by two index seeks (MIN/MAX with the NaN
+	// filter would scan every value).
 	var lo, hi sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, db.q(`SELECT MIN(step), MAX(step) FROM metrics WHERE `+cond), args...).Scan(&lo, &hi); err != nil {
+	if err := db.r.QueryRowContext(ctx, db.q(`SELECT step FROM metrics WHERE `+cond+` ORDER BY step LIMIT 1`), args...).Scan(&lo); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("metric range: %w", err)
+	}
+	if err := db.r.QueryRowContext(ctx, db.q(`SELECT step FROM metrics WHERE `+cond+` ORDER BY step DESC LIMIT 1`), args...).Scan(&hi); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("metric range: %w", err)
 	}
 	if !lo.Valid || n < 1 {
@@ -529,6 +537,18 @@ func (db *DB) MetricBuckets(ctx context.Context, ws, id, key string, start, end 
 	width := (hi.Int64 - lo.Int64 + int64(n)) / int64(n)
 	if width < 1 {
 		width = 1
+	}
+	// Long series: read the rollups when whole rollup buckets fit the
+	// requested range (the range is unbounded, or its ends fall on bucket
+	// edges) and each output bucket spans at least one rollup bucket.
+	for i := len(rollupLevels) - 1; i >= 0; i-- {
+		lv := rollupLevels[i]
+		bw := int64(1) << lv
+		aligned := (start == nil || *start&(bw-1) == 0) && (end == nil || (*end+1)&(bw-1) == 0)
+		if width >= bw && aligned {
+			w := (width + bw - 1) &^ (bw - 1) // a whole number of rollup buckets
+			return db.bucketsFromRollups(ctx, id, key, lv, lo.Int64, hi.Int64, w)
+		}
 	}
 	var out []MetricBucket
 	bargs := append([]any{lo.Int64, width}, args...)

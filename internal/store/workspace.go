@@ -82,10 +82,18 @@ var workspaceData = []struct {
 	where string // rows of the workspace; one ? for its ID
 	rows  bool   // counts as content the user must --force away
 }{
+	{"job_logs", "job_id IN (SELECT id FROM jobs WHERE workspace_id = ?)", false},
+	{"job_events", "job_id IN (SELECT id FROM jobs WHERE workspace_id = ?)", false},
+	{"job_leases", "job_id IN (SELECT id FROM jobs WHERE workspace_id = ?)", false},
+	{"job_lineage", "workspace_id = ?", false},
+	{"jobs", "workspace_id = ?", true},
+	{"environments", "workspace_id = ?", true},
+	{"computes", "workspace_id = ?", true},
 	{"params", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
 	{"run_tags", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
 	{"metrics", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
 	{"latest_metrics", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
+	{"metric_rollups", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
 	{"run_inputs", "run_id IN (SELECT run_id FROM runs WHERE workspace_id = ?)", false},
 	{"runs", "workspace_id = ?", true},
 	{"experiment_tags", "workspace_id = ?", false},

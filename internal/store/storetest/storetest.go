@@ -45,12 +45,17 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"TrackingLogBatch", testTrackingLogBatch},
 		{"TrackingHistory", testTrackingHistory},
 		{"TrackingHistoryTies", testTrackingHistoryTies},
+		{"MetricBuckets", testMetricBuckets},
 		{"TrackingSearch", testTrackingSearch},
 		{"TrackingSearchExperiments", testTrackingSearchExperiments},
 		{"TrackingArtifacts", testTrackingArtifacts},
 		{"FailuresStayApart", testFailuresStayApart},
 		{"DataVersions", testDataVersions},
 		{"Datastores", testDatastores},
+		{"Jobs", testJobs},
+		{"JobList", testJobList},
+		{"JobLogs", testJobLogs},
+		{"EnvironmentsAndComputes", testEnvironmentsAndComputes},
 	}
 	for i, tc := range tamperCases {
 		tests = append(tests, struct {
