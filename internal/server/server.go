@@ -96,18 +96,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	s.audit = audit.New(s.db, s.access, now, log)
 	cont := content.New(s.blobs, s.db, now)
 	s.tracking = tracking.New(s.db, cont, now)
-	s.studio, err = web.New(web.Options{
-		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
-		Audit: s.audit, Data: studioData{s.access, cont}, Tracking: s.tracking, Logger: log, Now: now,
-	})
-	if err != nil {
-		return nil, err
-	}
 	dataKey, err := loadDataKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	dataSvc, err := data.New(data.Options{Store: s.db, Content: cont, Key: dataKey, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	s.studio, err = web.New(web.Options{
+		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
+		Audit: s.audit, Data: studioData{s.access, cont}, Tracking: s.tracking, DataAssets: dataSvc, Logger: log, Now: now,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -20,9 +20,10 @@ import (
 
 // TestBrowser drives the studio in headless Chromium, as a person would:
 // sign in, switch workspace, read the audit page, check a reader sees no
-// write controls in Settings, and follow experiment tracking from the
+// write controls in Settings, follow experiment tracking from the
 // experiments list to a filtered runs table, a run's charts, an artifact
-// preview and a comparison. Each subtest saves a screenshot to
+// preview and a comparison, and follow data assets from the list to a
+// version's profile and a diff of two versions. Each subtest saves a screenshot to
 // $LATHE_TEST_ARTIFACTS/screenshots (default: .artifacts/screenshots at
 // the repository root).
 func TestBrowser(t *testing.T) {
@@ -113,7 +114,7 @@ func TestBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitPath(t, ctx, "/ui/w/default/data")
-			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#blobs")))
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#assets")))
 		}},
 		{"audit", func(t *testing.T, ctx context.Context, base string, w *world) {
 			do(t, ctx, chromedp.Navigate(base+"/ui/signin"))
@@ -280,6 +281,68 @@ func TestBrowser(t *testing.T) {
 			}
 			if n := eval[int](t, ctx, `document.querySelectorAll('table#params tr.row-diff').length`); n < 3 {
 				t.Errorf("%d params marked as differing, want learning_rate, dropout and optimizer", n)
+			}
+		}},
+		{"data_version", func(t *testing.T, ctx context.Context, base string, w *world) {
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/data"), chromedp.WaitVisible(chromedp.CSS("table#assets")), chromedp.SetValue(chromedp.ID("f-q"), "cust"))
+			submit(t, ctx, `form.filters button[type="submit"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#assets")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#assets tbody tr').length`); n != 2 {
+				t.Errorf("%d assets match “cust”, want 2", n)
+			}
+			submit(t, ctx, `table#assets a[href$="/data/customers"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#versions")))
+			submit(t, ctx, `table#versions a[href$="/versions/2"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".col-card svg.bars rect")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('.col-grid .col-card').length`); n != 8 {
+				t.Errorf("%d column cards, want 8", n)
+			}
+			// age: a histogram whose bars have a height; segment: top values.
+			bars := eval[[]float64](t, ctx, `Array.from(document.querySelectorAll('#col-1 svg.bars rect')).map(r => r.getBBox().height)`)
+			tall := 0
+			for _, h := range bars {
+				if h > 5 {
+					tall++
+				}
+			}
+			if len(bars) < 10 || tall < 5 {
+				t.Errorf("the age histogram has %d bars, %d of them visible", len(bars), tall)
+			}
+			if got := eval[string](t, ctx, `document.querySelector('#col-3 svg.bars').textContent`); !strings.Contains(got, "retail") {
+				t.Errorf("the segment card's top values read %q", got)
+			}
+			if got := text(t, ctx, ".problems"); !strings.Contains(got, "3 rows had more or fewer fields") {
+				t.Errorf("the problems box reads %q", got)
+			}
+			// The SVG fits its card: no card is wider than the grid allows.
+			if over := eval[int](t, ctx, `Array.from(document.querySelectorAll('.col-card')).filter(c => c.scrollWidth > c.clientWidth + 1).length`); over != 0 {
+				t.Errorf("%d column cards overflow", over)
+			}
+		}},
+		{"data_diff", func(t *testing.T, ctx context.Context, base string, w *world) {
+			signInAs(t, ctx, w, base, "olivia")
+			// Compare the newer with the older version, then swap them.
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/data/customers"), chromedp.WaitVisible(chromedp.ID("diff-form")),
+				chromedp.SetValue(chromedp.ID("d-from"), "2"), chromedp.SetValue(chromedp.ID("d-to"), "1"))
+			submit(t, ctx, `#diff-form button[type="submit"]`)
+			waitPath(t, ctx, "/ui/w/default/data/customers/diff?from=2&to=1")
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#schema")))
+			if got := text(t, ctx, "table#schema"); !strings.Contains(got, "string → int") {
+				t.Errorf("from 2 to 1, the schema table reads %q", got)
+			}
+			submit(t, ctx, `form.diff-pick a.btn`)
+			waitPath(t, ctx, "/ui/w/default/data/customers/diff?from=1&to=2")
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#column-stats")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#schema tbody tr').length`); n != 3 {
+				t.Errorf("%d schema changes, want region added, notes removed and zip retyped", n)
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#column-stats tr.row-diff').length`); n < 4 {
+				t.Errorf("%d columns marked as changed, want at least age, income, segment and zip", n)
+			}
+			// The statistics fit the page without scrolling sideways.
+			if over := eval[bool](t, ctx, `(() => { const w = document.querySelector('table#column-stats').closest('.table-wrap'); return w.scrollWidth > w.clientWidth + 1; })()`); over {
+				t.Error("the column statistics table is wider than the page")
 			}
 		}},
 	}

@@ -33,6 +33,7 @@ type world struct {
 	changes  int
 	broken   bool // VerifyAudit reports a broken chain
 	trk      *fakeTracking
+	data     *fakeData
 }
 
 type fakeSession struct {
@@ -77,13 +78,14 @@ func policy() (inWorkspace map[string]lathe.Role, adminOnly map[string]bool) {
 // newWorld returns a world with workspaces default, vision and secret;
 // users admin (server admin, owner of default), olivia (owner of default
 // and vision), rita (reader in default) and sam (owner of secret only);
-// blobs blobs in default; and a few audit events.
+// blobs blobs in default; the data assets of fakeData; and a few audit
+// events.
 func newWorld(blobs int) *world {
 	t0 := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
 	w := &world{
 		now: t0, users: map[string]*lathe.User{}, tokens: map[string]*lathe.Token{}, sessions: map[string]*fakeSession{},
 		links: map[string]string{}, wss: map[string]*lathe.Workspace{}, roles: map[string]map[string]*lathe.RoleAssignment{},
-		blobs: map[string][]*lathe.Blob{}, trk: newFakeTracking(t0),
+		blobs: map[string][]*lathe.Blob{}, trk: newFakeTracking(t0), data: newFakeData(t0),
 	}
 	for _, n := range []string{"default", "vision", "secret"} {
 		w.wss[n] = &lathe.Workspace{ID: "ws-" + n, Name: n, Description: "The " + n + " workspace.", CreatedAt: t0.Add(-72 * time.Hour), CreatedBy: "admin"}
@@ -563,7 +565,7 @@ func (w *world) addLink(user string) string {
 
 // studio builds the studio over the world.
 func (w *world) studio() (*web.Studio, error) {
-	return web.New(web.Options{Sessions: w, Authorizer: w, Workspaces: w, Accounts: w, Roles: w, Audit: w, Data: w, Tracking: w.trk, Now: w.clock})
+	return web.New(web.Options{Sessions: w, Authorizer: w, Workspaces: w, Accounts: w, Roles: w, Audit: w, Data: w, Tracking: w.trk, DataAssets: w.data, Now: w.clock})
 }
 
 // contains reports whether every part appears in s.

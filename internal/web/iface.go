@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/data"
 	"github.com/latheml/lathe/internal/store"
 	"github.com/latheml/lathe/internal/tracking"
 )
@@ -109,4 +111,35 @@ type Tracking interface {
 	ListArtifacts(ctx context.Context, ws, dir string) ([]store.ArtifactEntry, error)
 	// OpenArtifact opens a stored artifact file.
 	OpenArtifact(ctx context.Context, ws, path string) (io.ReadCloser, *store.Artifact, error)
+}
+
+// DataAssets reads versioned data assets: the assets of a workspace, their
+// versions with manifests and profiles, diffs between versions and the
+// files themselves. *data.Service satisfies it. Every method takes the
+// workspace's ID (lathe.Workspace.ID), not its name; the studio has
+// already checked data.read there.
+type DataAssets interface {
+	// Assets lists data assets by name after the name after ("" for the
+	// first page), at most limit; archived ones too when archived is set.
+	Assets(ctx context.Context, ws string, archived bool, after string, limit int) ([]*lathe.DataAsset, error)
+	// Asset returns an asset's summary; ENOTFOUND if there is none.
+	Asset(ctx context.Context, ws, name string) (*lathe.DataAsset, error)
+	// Versions lists an asset's versions, newest first, skipping offset;
+	// archived ones too when archived is set.
+	Versions(ctx context.Context, ws, name string, archived bool, offset, limit int) ([]*lathe.DataVersion, error)
+	// Version returns one version; ref.Latest picks the newest one that
+	// is not archived.
+	Version(ctx context.Context, ws string, ref lathe.AssetRef) (*lathe.DataVersion, error)
+	// Files returns a version and one page of its manifest, in path order
+	// after the path after.
+	Files(ctx context.Context, ws string, ref lathe.AssetRef, after string, limit int) (*lathe.DataVersion, []lathe.ManifestEntry, error)
+	// OpenFile opens one file of a version; its final Read fails with
+	// ECORRUPT if the bytes do not match the manifest's digest.
+	OpenFile(ctx context.Context, ws string, ref lathe.AssetRef, p string) (*lathe.ManifestEntry, io.ReadCloser, error)
+	// Profile returns a version's stored profile (the JSON of a
+	// profile.Profile); ENOTFOUND for data that is not tabular.
+	Profile(ctx context.Context, ws string, ref lathe.AssetRef) (*lathe.DataVersion, json.RawMessage, error)
+	// DiffVersions compares two versions: files added, removed and
+	// changed, and for tables the row counts and the schema.
+	DiffVersions(ctx context.Context, ws string, from, to lathe.AssetRef) (*data.Diff, error)
 }

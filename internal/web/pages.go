@@ -12,7 +12,7 @@ import (
 
 // Page sizes.
 const (
-	dataPageSize  = 50
+	dataPageSize  = 50 // blobs
 	auditPageSize = 50
 	maxSortScan   = 5000 // blobs read to sort by something other than newest first
 )
@@ -144,14 +144,17 @@ func (s *Studio) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// dataBody is the data page's content.
-type dataBody struct {
+// blobsBody is the blobs page's content.
+type blobsBody struct {
 	Table *Table
+	// Tabs link the data assets and the blobs, when the server has data
+	// assets.
+	Tabs []dataTab
 }
 
-// data lists the workspace's blobs. Newest first pages through the store
+// blobs lists the workspace's blobs. Newest first pages through the store
 // with its cursor; any other order sorts the newest maxSortScan blobs.
-func (s *Studio) data(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
+func (s *Studio) blobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	ctx := r.Context()
 	cols := []Column{{Key: "digest", Label: "Digest"}, {Key: "size", Label: "Size", Numeric: true},
 		{Key: "created", Label: "Created"}, {Key: "created_by", Label: "Created by"}}
@@ -160,6 +163,12 @@ func (s *Studio) data(w http.ResponseWriter, r *http.Request, rc *reqCtx) error 
 	t.Empty = Empty{Title: "No data in this workspace yet",
 		Text:     "Files stored in the workspace's content store appear here by digest, size and who stored them. Bytes are stored once, however often they are uploaded; data assets (name:version) built on them will be listed here too.",
 		Commands: []string{"lathe blob put train.csv -w " + rc.ws.Name}}
+	var tabs []dataTab
+	if s.opts.DataAssets != nil {
+		tabs = dataTabs(rc.ws.Name, "blobs")
+		t.Empty.Title = "No blobs in this workspace yet"
+		t.Empty.Text = "Files stored in the workspace's content store appear here by digest, size and who stored them. Bytes are stored once, however often they are uploaded, and every data asset version uploaded from local files is built on them."
+	}
 	var blobs []*lathe.Blob
 	if t.Sort == "created" && t.Desc {
 		cursor := r.URL.Query().Get("cursor")
@@ -211,5 +220,5 @@ func (s *Studio) data(w http.ResponseWriter, r *http.Request, rc *reqCtx) error 
 			{Text: b.CreatedBy},
 		})
 	}
-	return s.render(w, r, rc, http.StatusOK, "data", &page{Title: "Data", Section: "data", Body: dataBody{Table: t}})
+	return s.render(w, r, rc, http.StatusOK, "blobs", &page{Title: "Blobs", Section: "data", Body: blobsBody{Table: t, Tabs: tabs}})
 }

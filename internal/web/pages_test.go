@@ -64,7 +64,9 @@ func TestRoutesAuthorized(t *testing.T) {
 	}
 	for _, want := range []string{"GET /ui/w/{workspace}/{$}", "GET /ui/w/{workspace}/data", "GET /ui/w/{workspace}/jobs", "GET /ui/w/{workspace}/experiments",
 		"GET /ui/w/{workspace}/models", "GET /ui/w/{workspace}/endpoints", "GET /ui/w/{workspace}/monitors", "GET /ui/w/{workspace}/audit", "GET /ui/w/{workspace}/settings",
-		"GET /ui/w/{workspace}/experiments/{id}", "GET /ui/w/{workspace}/runs/{run}", "GET /ui/w/{workspace}/runs/{run}/artifact", "GET /ui/w/{workspace}/compare"} {
+		"GET /ui/w/{workspace}/experiments/{id}", "GET /ui/w/{workspace}/runs/{run}", "GET /ui/w/{workspace}/runs/{run}/artifact", "GET /ui/w/{workspace}/compare",
+		"GET /ui/w/{workspace}/blobs", "GET /ui/w/{workspace}/data/{name}", "GET /ui/w/{workspace}/data/{name}/versions/{version}",
+		"GET /ui/w/{workspace}/data/{name}/versions/{version}/file", "GET /ui/w/{workspace}/data/{name}/diff"} {
 		if !seen[want] {
 			t.Errorf("no route %s", want)
 		}
@@ -81,14 +83,16 @@ func TestPagesRender(t *testing.T) {
 		want []string
 	}{
 		{"/ui/w/default/", []string{"<h1>default</h1>", `class="card-value">3<`, `<svg class="chart"`, "Recent activity", `aria-current="page"`}},
-		{"/ui/w/default/data", []string{"Blobs in default", `aria-sort="descending"`}},
+		{"/ui/w/default/data", []string{"Data assets in default", `href="/ui/w/default/data/customers"`, `href="/ui/w/default/blobs"`}},
+		{"/ui/w/default/blobs", []string{"Blobs in default", `aria-sort="descending"`, `href="/ui/w/default/blobs" aria-current="page"`}},
 		{"/ui/w/default/jobs", []string{"No jobs in this workspace yet", "lathe job create -f job.yml --stream -w default"}},
 		{"/ui/w/default/experiments", []string{"MLFLOW_TRACKING_URI=" + srv.URL}},
 		{"/ui/w/default/models", []string{"lathe model create"}},
 		{"/ui/w/default/endpoints", []string{"lathe online-endpoint create"}},
 		{"/ui/w/default/monitors", []string{"lathe schedule create -f monitor.yml"}},
 		{"/ui/w/vision/", []string{"<h1>vision</h1>", "No activity yet"}},
-		{"/ui/w/vision/data", []string{"No data in this workspace yet", "lathe blob put"}},
+		{"/ui/w/vision/data", []string{"No data assets yet", "lathe data create"}},
+		{"/ui/w/vision/blobs", []string{"No blobs in this workspace yet", "lathe blob put"}},
 	}
 	if res, _ := c.get("/ui/w/vision"); res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/ui/w/vision/" {
 		t.Errorf("GET /ui/w/vision: status %d to %q, want a redirect to /ui/w/vision/", res.StatusCode, res.Header.Get("Location"))
@@ -121,7 +125,8 @@ func TestFormsLabelled(t *testing.T) {
 	_, srv := setup(t, 3)
 	c := newClient(t, srv)
 	c.signIn(tokAdmin)
-	for _, path := range []string{"/ui/w/default/", "/ui/w/default/audit", "/ui/w/default/settings", "/ui/w/default/data",
+	for _, path := range []string{"/ui/w/default/", "/ui/w/default/audit", "/ui/w/default/settings", "/ui/w/default/data", "/ui/w/default/blobs",
+		"/ui/w/default/data/customers", "/ui/w/default/data/customers/versions/2", "/ui/w/default/data/customers/diff?from=1&to=2",
 		"/ui/w/default/experiments", "/ui/w/default/experiments/1", "/ui/w/default/runs/" + runOwl + "?path=metrics.csv",
 		"/ui/w/default/compare?runs=" + runOwl + "," + runFox} {
 		_, body := c.get(path)
@@ -143,23 +148,23 @@ func TestDataSortAndPage(t *testing.T) {
 	c := newClient(t, srv)
 	c.signIn(tokReader)
 	rows := regexp.MustCompile(`<tr><td>`)
-	res, body := c.get("/ui/w/default/data")
-	if res.StatusCode != http.StatusOK || len(rows.FindAllString(body, -1)) != 50 || !strings.Contains(body, `href="/ui/w/default/data?cursor=o50"`) {
+	res, body := c.get("/ui/w/default/blobs")
+	if res.StatusCode != http.StatusOK || len(rows.FindAllString(body, -1)) != 50 || !strings.Contains(body, `href="/ui/w/default/blobs?cursor=o50"`) {
 		t.Fatalf("first page: status %d, %d rows, want 50 and a next link", res.StatusCode, len(rows.FindAllString(body, -1)))
 	}
-	_, body = c.get("/ui/w/default/data?cursor=o100")
+	_, body = c.get("/ui/w/default/blobs?cursor=o100")
 	if n := len(rows.FindAllString(body, -1)); n != 20 || strings.Contains(body, "Next →") || !strings.Contains(body, "First page") {
 		t.Errorf("last page: %d rows, want 20, no next link and a first-page link", n)
 	}
-	_, body = c.get("/ui/w/default/data?sort=size&dir=asc")
-	if !contains(body, `aria-sort="ascending"`, "Rows 1–50 of 120", `href="/ui/w/default/data?dir=asc&amp;page=2&amp;sort=size"`) {
+	_, body = c.get("/ui/w/default/blobs?sort=size&dir=asc")
+	if !contains(body, `aria-sort="ascending"`, "Rows 1–50 of 120", `href="/ui/w/default/blobs?dir=asc&amp;page=2&amp;sort=size"`) {
 		t.Errorf("sorted by size: no ascending header, row count or page link\n%s", body)
 	}
 	sizes := regexp.MustCompile(`title="([\d,]+) bytes"`).FindAllStringSubmatch(body, -1)
 	if len(sizes) != 50 || sizes[0][1] != "1,024" {
 		t.Fatalf("sorted by size: %d sizes %v, want 50 starting at 1,024", len(sizes), sizes)
 	}
-	if res, _ := c.get("/ui/w/default/data?cursor=bogus"); res.StatusCode != http.StatusBadRequest {
+	if res, _ := c.get("/ui/w/default/blobs?cursor=bogus"); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad cursor: status %d, want 400", res.StatusCode)
 	}
 }

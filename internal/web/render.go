@@ -53,14 +53,14 @@ func sections() []section {
 // pageNames lists the page templates; each is parsed with the layout and
 // the components.
 func pageNames() []string {
-	return []string{"signin", "index", "home", "data", "section", "audit", "settings", "error",
-		"experiments", "experiment", "run", "compare"}
+	return []string{"signin", "index", "home", "blobs", "section", "audit", "settings", "error",
+		"experiments", "experiment", "run", "compare", "assets", "asset", "dataversion", "datadiff"}
 }
 
 // parseTemplates parses the layout and components once, then each page on a
 // clone of them.
 func (s *Studio) parseTemplates() (map[string]*template.Template, error) {
-	base, err := template.New("").Funcs(s.funcs()).ParseFS(files, "templates/layout.html", "templates/components.html", "templates/tracking.html")
+	base, err := template.New("").Funcs(s.funcs()).ParseFS(files, "templates/layout.html", "templates/components.html", "templates/tracking.html", "templates/dataparts.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}

@@ -16,6 +16,8 @@ type fact struct {
 	Label, Value, Href, Title string
 	Mono                      bool
 	Badge                     string
+	// Wide gives the value a whole row of a facts grid (a long path).
+	Wide bool
 }
 
 // runBody is a run page's content.

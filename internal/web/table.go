@@ -39,6 +39,12 @@ type Cell struct {
 	Swatch int
 	// Class adds CSS classes to the cell's content (e.g. "diff").
 	Class string
+	// Chips, when set, renders each as a small tag (e.g. key=value)
+	// after Text.
+	Chips []string
+	// Sub, when set, is a second, smaller line under Text (e.g. the value
+	// a changed figure had before).
+	Sub string
 }
 
 // Check is a checkbox in a table cell. It belongs to the form whose id is

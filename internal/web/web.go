@@ -19,6 +19,12 @@
 // one bounded search, and metric charts are drawn from downsampled buckets,
 // so a run with ten thousand siblings or a million-point metric renders as
 // fast as a small one.
+//
+// The data pages (data.go, dataversion.go, datadiff.go) read through the
+// DataAssets interface: the assets list, an asset's versions, a version's
+// profile drawn as one card per column (histograms and top values are SVG
+// bar charts from chart_bar.go) with its files, and the diff of two
+// versions with per-column statistics side by side.
 package web
 
 import (
@@ -47,6 +53,11 @@ type Options struct {
 	// comparison. When nil, the Experiments page says how to log runs and
 	// the run pages answer 404.
 	Tracking Tracking
+	// DataAssets serves the versioned data assets under Data: the assets
+	// list, an asset's versions, a version's profile and files, and diffs.
+	// When nil, the Data page lists the workspace's raw blobs only, as it
+	// did before data assets existed.
+	DataAssets DataAssets
 	// Logger receives internal errors and refused requests.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
