@@ -83,7 +83,7 @@ var paramSchema = schema{fields: []string{"type", "description", "optional", "de
 
 var portSchema = schema{fields: []string{"type", "description", "mode"},
 	rejected: map[string]string{
-		"path":    "a component declares outputs; where they go is set on the job or step that runs it",
+		"path":       "a component declares outputs; where they go is set on the job or step that runs it",
 		"is_control": "control outputs are not supported",
 	}}
 

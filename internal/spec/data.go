@@ -26,9 +26,9 @@ var dataSchema = schema{
 	name:   "data",
 	fields: []string{"$schema", "name", "version", "description", "tags", "properties", "type", "path"},
 	rejected: withRefused(map[string]string{
-		"datastore":          "local files are uploaded to the workspace blob store; to refer to data in place give path: azureml://datastores/<ds>/paths/<p>",
+		"datastore":           "local files are uploaded to the workspace blob store; to refer to data in place give path: azureml://datastores/<ds>/paths/<p>",
 		"auto_delete_setting": "data versions are archived with lathe data archive, not expired",
-		"latest_version":     "it is set by the server; remove it",
+		"latest_version":      "it is set by the server; remove it",
 	}),
 }
 

@@ -136,9 +136,9 @@ type OnlineDeployment struct {
 	EnvironmentVariables map[string]string
 	// InstanceType is Azure's VM size, kept as written; Lathe sizes a
 	// deployment with Resources.
-	InstanceType   string
-	InstanceCount  int64
-	Resources      *Resources
+	InstanceType    string
+	InstanceCount   int64
+	Resources       *Resources
 	RequestSettings map[string]int64
 	Liveness        map[string]int64
 	Readiness       map[string]int64
@@ -242,7 +242,6 @@ func decodeDeployment(d *dec, root *node, m Meta) *OnlineDeployment {
 	}
 	return dp
 }
-
 
 // model reads a deployment's model: a reference or {path, name, version, type}.
 func (d *dec) model(dp *OnlineDeployment, c *entry) {
