@@ -26,8 +26,17 @@ const (
 	ActDatastoreWrite  = "datastore.write"
 	ActDatastoreLocal  = "datastore.local"
 	ActComputeWrite    = "compute.write"
-	ActTrackingRead    = "tracking.read"
-	ActTrackingWrite   = "tracking.write"
+	ActComputeRead     = "compute.read"
+	ActJobRead         = "job.read"
+	ActJobWrite        = "job.write"
+	// ActJobExec is what a job's wrapper (lathe exec) does with the job's
+	// own token: fetch its plan, report status, ship logs and outputs. The
+	// handlers also check that the token is the job's.
+	ActJobExec          = "job.exec"
+	ActEnvironmentRead  = "environment.read"
+	ActEnvironmentWrite = "environment.write"
+	ActTrackingRead     = "tracking.read"
+	ActTrackingWrite    = "tracking.write"
 	// ActSignedUpload is an upload authorised by a signature in its URL
 	// (multipart artifact parts), checked by the handler itself.
 	ActSignedUpload = "upload.signed"
@@ -53,30 +62,36 @@ type Rule struct {
 // policy maps every action to its rule. Server administrators pass every
 // rule; in a workspace they act as owners.
 var policy = map[string]Rule{
-	ActHealth:          {Need: NeedPublic},
-	ActSession:         {Need: NeedPublic},
-	ActSignedUpload:    {Need: NeedPublic},
-	ActInfo:            {Need: NeedAuthenticated},
-	ActWorkspaceList:   {Need: NeedAuthenticated},
-	ActUserList:        {Need: NeedAuthenticated},
-	ActTokenSelf:       {Need: NeedAuthenticated},
-	ActAuditVerify:     {Need: NeedAuthenticated},
-	ActWorkspaceCreate: {Need: NeedAdmin},
-	ActUserWrite:       {Need: NeedAdmin},
-	ActSignInLink:      {Need: NeedAdmin},
-	ActAuditReadAll:    {Need: NeedAdmin},
-	ActWorkspaceRead:   {Need: NeedRole, Role: RoleReader},
-	ActRoleRead:        {Need: NeedRole, Role: RoleReader},
-	ActAuditRead:       {Need: NeedRole, Role: RoleReader},
-	ActDataRead:        {Need: NeedRole, Role: RoleReader},
-	ActDataWrite:       {Need: NeedRole, Role: RoleDataScientist},
-	ActDatastoreWrite:  {Need: NeedRole, Role: RoleContributor},
-	ActDatastoreLocal:  {Need: NeedAdmin},
-	ActTrackingRead:    {Need: NeedRole, Role: RoleReader},
-	ActTrackingWrite:   {Need: NeedRole, Role: RoleDataScientist},
-	ActComputeWrite:    {Need: NeedRole, Role: RoleContributor},
-	ActRoleWrite:       {Need: NeedRole, Role: RoleOwner},
-	ActWorkspaceDelete: {Need: NeedRole, Role: RoleOwner},
+	ActHealth:           {Need: NeedPublic},
+	ActSession:          {Need: NeedPublic},
+	ActSignedUpload:     {Need: NeedPublic},
+	ActInfo:             {Need: NeedAuthenticated},
+	ActWorkspaceList:    {Need: NeedAuthenticated},
+	ActUserList:         {Need: NeedAuthenticated},
+	ActTokenSelf:        {Need: NeedAuthenticated},
+	ActAuditVerify:      {Need: NeedAuthenticated},
+	ActWorkspaceCreate:  {Need: NeedAdmin},
+	ActUserWrite:        {Need: NeedAdmin},
+	ActSignInLink:       {Need: NeedAdmin},
+	ActAuditReadAll:     {Need: NeedAdmin},
+	ActWorkspaceRead:    {Need: NeedRole, Role: RoleReader},
+	ActRoleRead:         {Need: NeedRole, Role: RoleReader},
+	ActAuditRead:        {Need: NeedRole, Role: RoleReader},
+	ActDataRead:         {Need: NeedRole, Role: RoleReader},
+	ActDataWrite:        {Need: NeedRole, Role: RoleDataScientist},
+	ActDatastoreWrite:   {Need: NeedRole, Role: RoleContributor},
+	ActDatastoreLocal:   {Need: NeedAdmin},
+	ActTrackingRead:     {Need: NeedRole, Role: RoleReader},
+	ActTrackingWrite:    {Need: NeedRole, Role: RoleDataScientist},
+	ActComputeWrite:     {Need: NeedRole, Role: RoleContributor},
+	ActComputeRead:      {Need: NeedRole, Role: RoleReader},
+	ActJobRead:          {Need: NeedRole, Role: RoleReader},
+	ActJobWrite:         {Need: NeedRole, Role: RoleDataScientist},
+	ActJobExec:          {Need: NeedRole, Role: RoleDataScientist},
+	ActEnvironmentRead:  {Need: NeedRole, Role: RoleReader},
+	ActEnvironmentWrite: {Need: NeedRole, Role: RoleDataScientist},
+	ActRoleWrite:        {Need: NeedRole, Role: RoleOwner},
+	ActWorkspaceDelete:  {Need: NeedRole, Role: RoleOwner},
 }
 
 // PolicyFor returns the rule of an action; ok is false for an action nobody

@@ -108,6 +108,7 @@ type Options struct {
 	Content    Content
 	Tracking   Tracking
 	Data       Data
+	Jobs       Jobs
 	// Studio, if set, serves the web UI under /ui/ (and / redirects there).
 	Studio http.Handler
 	// Extra routes from other surfaces (the MLflow API), run through the

@@ -50,6 +50,14 @@ type Config struct {
 	MaxJSONBody Size `yaml:"max_json_body"`
 	// ShutdownTimeout bounds how long a graceful stop waits for requests.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ContainerRuntime (podman or docker) runs jobs whose environment is an
+	// image on local compute; empty refuses such jobs with a clear error.
+	ContainerRuntime string `yaml:"container_runtime"`
+	// EnvironmentMap maps Azure registry and curated environment names to
+	// Lathe environments, as comma-separated name=reference pairs
+	// (AzureML-sklearn-1.5=azureml:sklearn@latest); unmapped names run on
+	// the host.
+	EnvironmentMap string `yaml:"environment_map"`
 }
 
 // Keys lists every setting's name as used in the YAML file, as the
@@ -190,6 +198,11 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxJSONBody < 64<<10 || c.MaxJSONBody > 1<<30 {
 		return lathe.Errorf(lathe.EINVALID, "max_json_body %s must be between 64KiB and 1GiB", c.MaxJSONBody)
+	}
+	switch c.ContainerRuntime {
+	case "", "podman", "docker":
+	default:
+		return lathe.Errorf(lathe.EINVALID, "container_runtime %q: use podman, docker or leave it empty", c.ContainerRuntime)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return lathe.Errorf(lathe.EINVALID, "shutdown_timeout must be positive")

@@ -29,6 +29,7 @@ import (
 	"github.com/latheml/lathe/internal/config"
 	"github.com/latheml/lathe/internal/content"
 	"github.com/latheml/lathe/internal/data"
+	"github.com/latheml/lathe/internal/jobs"
 	"github.com/latheml/lathe/internal/mlflowapi"
 	"github.com/latheml/lathe/internal/store"
 	"github.com/latheml/lathe/internal/store/postgres"
@@ -54,6 +55,8 @@ type Server struct {
 	api        *api.API
 	studio     *web.Studio
 	tracking   *tracking.Service
+	jobs       *jobs.Service
+	holder     string
 	ln         net.Listener
 	adminToken string
 	started    time.Time
@@ -111,6 +114,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, lathe.Errorf(lathe.EUNAVAILABLE, "listen on %s: %v; is another server running there? choose another with --addr", cfg.Addr, err)
+	}
+	// The controller's name in job leases: the same across restarts of
+	// this server, different for another server on the same database.
+	host, _ := os.Hostname()
+	s.holder = host + ":" + cfg.DataDir
+	if s.jobs, err = s.newJobs(dataSvc, cont); err != nil {
+		return nil, err
+	}
 	mlflow := mlflowapi.New(mlflowapi.Options{
 		Tracking: s.tracking, Workspaces: s.db, MaxJSONBody: int64(cfg.MaxJSONBody), MaxBlobSize: int64(cfg.MaxBlobSize),
 		Secret: secret, Now: now,
@@ -130,6 +143,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Content:    cont,
 		Tracking:   s.tracking,
 		Data:       dataSvc,
+		Jobs:       s.jobs,
 		Studio:     s.studio,
 		Extra:      mlflow.Routes(),
 		Info: api.Info{
@@ -143,9 +157,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		MaxJSONBody: int64(cfg.MaxJSONBody),
 		MaxBlobSize: int64(cfg.MaxBlobSize),
 	})
-	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, lathe.Errorf(lathe.EUNAVAILABLE, "listen on %s: %v; is another server running there? choose another with --addr", cfg.Addr, err)
-	}
 	ok = true
 	return s, nil
 }
@@ -192,6 +203,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return s.sweepSessions(gctx, time.Hour) })
+	g.Go(func() error { return s.jobs.Run(gctx) })
 	// The audit writer stops after the HTTP server has drained, so the
 	// requests finishing during a graceful stop are still batched.
 	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/latheml/lathe/internal/client"
+	"github.com/latheml/lathe/internal/config"
+	"github.com/latheml/lathe/internal/exec"
+	"github.com/spf13/cobra"
+)
+
+// execCmd is the wrapper a compute backend starts for every job attempt.
+func (a *app) execCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "exec",
+		Short: "Run a job's attempt (started by compute; not for people)",
+		Long: `exec is what runs inside every job, wherever it runs. A compute backend starts
+it with the job's coordinates in the environment:
+
+  LATHE_URL        the server
+  LATHE_TOKEN      the job's own token (revoked when the job ends)
+  LATHE_WORKSPACE  the job's workspace
+  LATHE_JOB        the job's name
+  LATHE_JOB_DIR    the job's directory on this machine
+  LATHE_CACHE_DIR  the machine's shared cache (default: <LATHE_HOME>/cache)
+
+It fetches the job's plan, stages the code and inputs, builds or finds the
+environment, runs the command with MLFLOW_TRACKING_URI, MLFLOW_RUN_ID,
+MLFLOW_EXPERIMENT_ID and MLFLOW_TRACKING_TOKEN set, streams its output to the
+server line by line, uploads the outputs and reports the exit code.`,
+		Example: `  # what local compute runs for a job (you do not run this yourself)
+  LATHE_URL=http://127.0.0.1:8080 LATHE_TOKEN=... LATHE_WORKSPACE=default \
+    LATHE_JOB=brave_lamp_x1 LATHE_JOB_DIR=/var/lib/lathe/jobs/... lathe exec`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			env := a.io.Getenv
+			need := map[string]string{}
+			for _, k := range []string{"LATHE_URL", "LATHE_TOKEN", "LATHE_WORKSPACE", "LATHE_JOB", "LATHE_JOB_DIR"} {
+				v := env(k)
+				if v == "" {
+					return &usageError{fmt.Errorf("lathe exec: %s is not set; exec is started by a compute backend for a job, see lathe exec --help", k)}
+				}
+				need[k] = v
+			}
+			cache := env("LATHE_CACHE_DIR")
+			if cache == "" {
+				cache = filepath.Join(config.Default(env("LATHE_HOME")).DataDir, "cache")
+			}
+			c, err := client.New(need["LATHE_URL"], need["LATHE_TOKEN"], nil)
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			return exec.Run(cmd.Context(), exec.Options{
+				Client: c, Workspace: need["LATHE_WORKSPACE"], Job: need["LATHE_JOB"],
+				ServerURL: need["LATHE_URL"], Token: need["LATHE_TOKEN"],
+				Dir: need["LATHE_JOB_DIR"], Cache: cache, Logger: log,
+			})
+		},
+	}
+}
