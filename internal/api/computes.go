@@ -11,7 +11,7 @@ func (a *API) computeRoutes() []Route {
 	ws := "/api/v1/workspaces/{workspace}"
 	return []Route{
 		{Method: "GET", Path: ws + "/computes", ID: "listComputes", Tag: "computes", Action: lathe.ActComputeRead,
-			Summary: "The workspace's compute targets, the built-in local first, with the slots their jobs hold now.",
+			Summary:  "The workspace's compute targets, the built-in local first, with the slots their jobs hold now.",
 			Response: Page[jobs.ComputeInfo]{}, Handler: a.listComputes},
 		{Method: "POST", Path: ws + "/computes", ID: "createCompute", Tag: "computes", Action: lathe.ActComputeWrite, Status: http.StatusCreated,
 			Summary: "Create a compute target (type local: a share of the server's machine, capped by cpu and memory).",

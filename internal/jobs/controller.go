@@ -219,7 +219,7 @@ func (s *Service) start(ctx context.Context, sl *slot) {
 
 	task := compute.Task{JobID: j.ID, Workspace: j.Workspace, JobName: j.Name, Attempt: attempt,
 		Resources: compute.Resources{CPUMilli: sl.need.CPU, Memory: sl.need.Memory},
-		Env: map[string]string{"LATHE_URL": s.o.ServerURL, "LATHE_TOKEN": secret, "LATHE_WORKSPACE": j.Workspace, "LATHE_JOB": j.Name}}
+		Env:       map[string]string{"LATHE_URL": s.o.ServerURL, "LATHE_TOKEN": secret, "LATHE_WORKSPACE": j.Workspace, "LATHE_JOB": j.Name}}
 	h, err := sl.b.Start(ctx, task)
 	if err != nil {
 		s.release(sl)
