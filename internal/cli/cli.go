@@ -141,7 +141,8 @@ LATHE_URL and LATHE_TOKEN.`,
 	pf.StringVar(&a.token, "token", "", "API token (default: from 'lathe login' or LATHE_TOKEN)")
 	pf.StringVarP(&a.workspace, "workspace", "w", "", "workspace (default: from 'lathe login', LATHE_WORKSPACE, or default)")
 	root.AddCommand(a.versionCmd(), a.upCmd(), a.demoCmd(), a.loginCmd(), a.infoCmd(), a.blobCmd(),
-		a.workspaceCmd(), a.userCmd(), a.tokenCmd(), a.roleCmd(), a.auditCmd(), a.experimentCmd(), a.runCmd(), a.dataCmd(), a.datastoreCmd(), a.execCmd())
+		a.workspaceCmd(), a.userCmd(), a.tokenCmd(), a.roleCmd(), a.auditCmd(), a.experimentCmd(), a.runCmd(), a.dataCmd(), a.datastoreCmd(), a.execCmd(),
+		a.jobCmd(), a.environmentCmd(), a.computeCmd())
 	return root
 }
 
