@@ -175,7 +175,7 @@ func TestSVG(t *testing.T) {
 		`stroke-dasharray="5 3"`,
 		`↻ reused`,
 		`class="step state-failed"`,
-		`a_step_with_a_rat…`,
+		`>a_step_with_a_rath…<`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("SVG lacks %q", want)
