@@ -107,13 +107,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
-	s.studio, err = web.New(web.Options{
-		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
-		Audit: s.audit, Data: studioData{s.access, cont}, Tracking: s.tracking, DataAssets: dataSvc, Logger: log, Now: now,
-	})
-	if err != nil {
-		return nil, err
-	}
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, lathe.Errorf(lathe.EUNAVAILABLE, "listen on %s: %v; is another server running there? choose another with --addr", cfg.Addr, err)
 	}
@@ -122,6 +115,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	host, _ := os.Hostname()
 	s.holder = host + ":" + cfg.DataDir
 	if s.jobs, err = s.newJobs(dataSvc, cont); err != nil {
+		return nil, err
+	}
+	s.studio, err = web.New(web.Options{
+		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
+		Audit: s.audit, Data: studioData{s.access, cont}, Tracking: s.tracking, DataAssets: dataSvc, Jobs: s.jobs, Logger: log, Now: now,
+	})
+	if err != nil {
 		return nil, err
 	}
 	mlflow := mlflowapi.New(mlflowapi.Options{

@@ -69,6 +69,7 @@ func policy() (inWorkspace map[string]lathe.Role, adminOnly map[string]bool) {
 			web.ActionRoleWrite:     lathe.RoleOwner,
 			web.ActionAuditRead:     lathe.RoleOwner,
 			web.ActionTrackingRead:  lathe.RoleReader,
+			web.ActionJobRead:       lathe.RoleReader,
 		}, map[string]bool{
 			web.ActionUserWrite:    true,
 			web.ActionAuditReadAll: true,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latheml/lathe"
 	"github.com/latheml/lathe/internal/data"
+	"github.com/latheml/lathe/internal/jobs"
 	"github.com/latheml/lathe/internal/store"
 	"github.com/latheml/lathe/internal/tracking"
 )
@@ -142,4 +143,28 @@ type DataAssets interface {
 	// DiffVersions compares two versions: files added, removed and
 	// changed, and for tables the row counts and the schema.
 	DiffVersions(ctx context.Context, ws string, from, to lathe.AssetRef) (*data.Diff, error)
+}
+
+// Jobs reads command jobs: a workspace's jobs page by page, one job, its
+// lifecycle events and its log, and wakes a follower when a job changes.
+// *jobs.Service satisfies it. Every method takes the workspace's ID
+// (lathe.Workspace.ID), not its name; the studio has already checked
+// job.read there.
+type Jobs interface {
+	// Jobs lists jobs newest first, only those in statuses when any are
+	// given, from a cursor the previous page returned.
+	Jobs(ctx context.Context, ws string, statuses []string, cursor string, limit int) (*jobs.JobPage, error)
+	// Job returns a job by name; ENOTFOUND if there is none.
+	Job(ctx context.Context, ws, name string) (*lathe.Job, error)
+	// Events returns the job and its lifecycle events after seq after.
+	Events(ctx context.Context, ws, name string, after int64, limit int) (*lathe.Job, []lathe.JobEvent, error)
+	// Logs returns the job and at most limit lines of its log after line
+	// number after.
+	Logs(ctx context.Context, ws, name string, after int64, limit int) (*lathe.Job, []lathe.LogLine, error)
+	// Changed returns a channel closed at the job's next change (new
+	// lines or a new status), for Wait.
+	Changed(jobID string) <-chan struct{}
+	// Wait blocks until ch is closed, poll passes or ctx ends; false when
+	// ctx ended.
+	Wait(ctx context.Context, jobID string, ch <-chan struct{}, poll time.Duration) bool
 }

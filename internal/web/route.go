@@ -79,6 +79,7 @@ const (
 	ActionAuditReadAll  = "audit.read.all"
 	ActionUserWrite     = "user.write"
 	ActionTrackingRead  = "tracking.read"
+	ActionJobRead       = "job.read"
 )
 
 // table is the studio's route table: every route in one place.
@@ -113,7 +114,12 @@ func (s *Studio) table() []Route {
 			Summary: "One file of a data version (?path=), sandboxed, as a download.", h: s.dataFile},
 		{Method: "GET", Path: ws + "/data/{name}/diff", Access: Policy, Action: ActionDataRead, Scope: ScopePath,
 			Summary: "Compare two versions (?from=&to=): files, rows, schema and each common column's statistics.", h: s.dataDiff},
-		sec("jobs", "Jobs"),
+		{Method: "GET", Path: ws + "/jobs", Access: Policy, Action: ActionJobRead, Scope: ScopePath,
+			Summary: "Jobs: filter by status, page by cursor (how to submit one when the server runs no jobs).", h: s.jobList},
+		{Method: "GET", Path: ws + "/jobs/{name}", Access: Policy, Action: ActionJobRead, Scope: ScopePath,
+			Summary: "A job: status and failure reason, spec, inputs and outputs, its run's params and metrics, events and the log.", h: s.job},
+		{Method: "GET", Path: ws + "/jobs/{name}/logs/stream", Access: Policy, Action: ActionJobRead, Scope: ScopePath,
+			Summary: "A job's log as Server-Sent Events (?after=, Last-Event-ID): line, status and end events.", h: s.jobLogStream},
 		{Method: "GET", Path: ws + "/experiments", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,
 			Summary: "Experiments: search by name, include deleted ones.", h: s.experiments},
 		{Method: "GET", Path: ws + "/experiments/{id}", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,

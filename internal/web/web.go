@@ -25,6 +25,12 @@
 // profile drawn as one card per column (histograms and top values are SVG
 // bar charts from chart_bar.go) with its files, and the diff of two
 // versions with per-column statistics side by side.
+//
+// The jobs pages (jobs.go, job.go) read through the Jobs interface: the
+// jobs list filtered by status and paged by cursor, and a job's page with
+// its spec, inputs and outputs linked to their data versions, its MLflow
+// run's params and metric charts, its events and its log, which the page
+// follows live over Server-Sent Events served by the studio itself.
 package web
 
 import (
@@ -58,6 +64,10 @@ type Options struct {
 	// When nil, the Data page lists the workspace's raw blobs only, as it
 	// did before data assets existed.
 	DataAssets DataAssets
+	// Jobs serves the Jobs pages: the jobs list, a job's page and its log
+	// followed live. When nil, the Jobs page explains how to submit a job
+	// and job pages answer 404.
+	Jobs Jobs
 	// Logger receives internal errors and refused requests.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -104,6 +114,9 @@ func New(opts Options) (*Studio, error) {
 		return nil, err
 	}
 	if s.pages, err = s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	if err := s.parseJobTemplates(); err != nil {
 		return nil, err
 	}
 	s.routes = s.table()

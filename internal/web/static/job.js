@@ -1,0 +1,114 @@
+// Lathe studio, jobs pages: live durations of running jobs, and a job's
+// log followed over Server-Sent Events. Without this file the pages show
+// the same things as of the moment they were loaded.
+(function () {
+  'use strict';
+
+  // duration writes seconds as the server does: 45s, 3m12s, 2h5m, 1d4h.
+  function duration(v) {
+    var s = Math.max(0, Math.round(v));
+    var two = function (a, au, b, bu) { return b === 0 ? a + au : a + au + b + bu; };
+    if (s < 60) return s + 's';
+    if (s < 3600) return two(Math.floor(s / 60), 'm', s % 60, 's');
+    if (s < 86400) return two(Math.floor(s / 3600), 'h', Math.floor(s % 3600 / 60), 'm');
+    return two(Math.floor(s / 86400), 'd', Math.floor(s % 86400 / 3600), 'h');
+  }
+
+  // A running job's duration counts from its start on the server's clock
+  // (data-now), plus the time since the element got it, so a browser whose
+  // clock is off still counts right.
+  function stamp(el, since, now) {
+    el.setAttribute('data-since', since);
+    el.setAttribute('data-now', now);
+    el._got = Date.now();
+  }
+  function tick() {
+    document.querySelectorAll('[data-since]').forEach(function (el) {
+      var since = Date.parse(el.getAttribute('data-since')), now = Date.parse(el.getAttribute('data-now'));
+      if (isNaN(since) || isNaN(now)) return;
+      if (!el._got) el._got = loaded;
+      el.textContent = duration((now - since + Date.now() - el._got) / 1000) + ' so far';
+    });
+  }
+  var loaded = Date.now();
+
+  function setStatus(st) {
+    document.querySelectorAll('[data-job-status]').forEach(function (b) {
+      b.textContent = st.status;
+      b.className = 'badge badge-' + st.tone;
+    });
+    var d = document.getElementById('job-duration');
+    if (d) {
+      if (st.since) stamp(d, st.since, st.now);
+      else { d.removeAttribute('data-since'); d.textContent = st.duration; }
+    }
+  }
+
+  function follow(log) {
+    var url = log.getAttribute('data-stream');
+    var last = parseInt(log.getAttribute('data-after'), 10) || 0;
+    var state = document.getElementById('log-state');
+    var say = function (text) { if (state) state.textContent = text; };
+    var atBottom = function () { return log.scrollHeight - log.scrollTop - log.clientHeight < 24; };
+    log.scrollTop = log.scrollHeight;
+    if (!url || !window.EventSource || log.hasAttribute('data-ended')) return;
+    var es = new EventSource(url + '?after=' + last);
+    var pending = null;
+    var flush = function () {
+      var stick = atBottom();
+      log.appendChild(pending);
+      pending = null;
+      if (stick) log.scrollTop = log.scrollHeight;
+    };
+    es.addEventListener('line', function (ev) {
+      var l = JSON.parse(ev.data);
+      if (l.n <= last) return; // already shown (a reconnect resends nothing older, but be sure)
+      last = l.n;
+      var span = document.createElement('span');
+      span.className = 'log-line log-' + (/^(stdout|stderr|system)$/.test(l.stream) ? l.stream : 'stdout');
+      span.setAttribute('data-n', l.n);
+      span.textContent = l.line;
+      if (!pending) {
+        pending = document.createDocumentFragment();
+        window.requestAnimationFrame(flush);
+      }
+      pending.appendChild(span);
+    });
+    es.addEventListener('skipped', function (ev) {
+      var s = JSON.parse(ev.data);
+      say('Lines ' + s.from + ' to ' + s.to + ' were skipped; following the rest live…');
+    });
+    es.addEventListener('status', function (ev) {
+      var st = JSON.parse(ev.data);
+      setStatus(st);
+      if (!log.hasAttribute('data-ended')) say(st.status === 'queued' ? 'Waiting for the job to start…' : 'Following the log live…');
+    });
+    es.addEventListener('end', function (ev) {
+      es.close();
+      var st = JSON.parse(ev.data);
+      setStatus(st);
+      log.setAttribute('data-ended', '');
+      say('The job ' + st.status + '; its log is complete.' + (st.status === 'completed' ? '' : ' Reload the page for the reason.'));
+    });
+    es.addEventListener('failure', function (ev) {
+      es.close();
+      say('The log could not be followed: ' + JSON.parse(ev.data).message);
+    });
+    es.addEventListener('error', function () {
+      if (es.readyState === EventSource.CONNECTING) say('Connection lost; reconnecting…');
+    });
+    es.addEventListener('open', function () {
+      if (!log.hasAttribute('data-ended')) say('Following the log live…');
+    });
+  }
+
+  function ready() {
+    tick();
+    window.setInterval(tick, 1000);
+    var log = document.getElementById('log');
+    if (log) follow(log);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
+  else ready();
+})();
