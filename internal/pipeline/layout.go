@@ -58,7 +58,10 @@ type Layout struct {
 	// Crossings is the number of edge crossings between adjacent layers
 	// in the chosen order.
 	Crossings int
-	opt       LayoutOptions
+	// InitialCrossings is that number in the initial order (steps by
+	// number, virtual points as created), before the sweeps.
+	InitialCrossings int
+	opt              LayoutOptions
 }
 
 // lnode is a node of the layered graph: a step, or a virtual point an edge
@@ -118,7 +121,7 @@ func NewLayout(g *Graph, o LayoutOptions) *Layout {
 		}
 		layers[nodes[v].layer] = append(layers[nodes[v].layer], v)
 	}
-	order(nodes, layers, o.Sweeps)
+	l.InitialCrossings = order(nodes, layers, o.Sweeps)
 	l.Crossings = crossings(nodes, layers)
 	place(nodes, layers, o)
 
@@ -155,8 +158,9 @@ func NewLayout(g *Graph, o LayoutOptions) *Layout {
 	return l
 }
 
-// order sorts each layer by barycenter sweeps, keeping the best order seen.
-func order(nodes []lnode, layers [][]int, sweeps int) {
+// order sorts each layer by barycenter sweeps, keeping the best order
+// seen, and returns the crossings of the initial order.
+func order(nodes []lnode, layers [][]int, sweeps int) int {
 	renumber := func() {
 		for _, layer := range layers {
 			for p, v := range layer {
@@ -166,6 +170,7 @@ func order(nodes []lnode, layers [][]int, sweeps int) {
 	}
 	renumber()
 	best := crossings(nodes, layers)
+	initial := best
 	saved := make([][]int, len(layers))
 	save := func() {
 		for i, layer := range layers {
@@ -210,6 +215,7 @@ func order(nodes []lnode, layers [][]int, sweeps int) {
 		copy(layers[i], saved[i])
 	}
 	renumber()
+	return initial
 }
 
 // crossings counts pairs of edges that cross between adjacent layers: for
