@@ -73,6 +73,8 @@ func NewRun(g *Graph, opt Options, states []State) (*Run, error) {
 		case s.Waiting() && r.missing[i] == 0:
 			r.set(i, StateReady)
 			r.queue = append(r.queue, i)
+		case s == StateReady:
+			r.set(i, StatePending) // recorded ready, but a dependency has not succeeded
 		}
 	}
 	if stop {

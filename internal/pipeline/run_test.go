@@ -196,6 +196,8 @@ func TestNewRunResumes(t *testing.T) {
 	}{
 		{"ready steps recomputed", Options{}, []State{StateCompleted, StatePending, StatePending, StatePending, StateRunning},
 			"a:completed b:ready c:pending d:ready e:running"},
+		{"ready without its dependencies is pending", Options{}, []State{StateRunning, StateReady, StatePending, StateReady, StatePending},
+			"a:running b:pending c:pending d:pending e:ready"},
 		{"unapplied failure cascades and stops", Options{}, []State{StateCompleted, StateFailed, StatePending, StatePending, StateRunning},
 			"a:completed b:failed c:skipped d:canceled e:running"},
 		{"unapplied failure with continue", Options{ContinueOnStepFailure: true}, []State{StateCompleted, StateFailed, StatePending, StatePending, StateRunning},
