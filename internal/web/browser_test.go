@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/latheml/lathe"
 	"github.com/latheml/lathe/internal/web"
 )
 
@@ -23,7 +25,9 @@ import (
 // write controls in Settings, follow experiment tracking from the
 // experiments list to a filtered runs table, a run's charts, an artifact
 // preview and a comparison, and follow data assets from the list to a
-// version's profile and a diff of two versions. Each subtest saves a screenshot to
+// version's profile and a diff of two versions, and read the jobs list, a
+// failed and a completed job, and a running job's log followed live until
+// it completes. Each subtest saves a screenshot to
 // $LATHE_TEST_ARTIFACTS/screenshots (default: .artifacts/screenshots at
 // the repository root).
 func TestBrowser(t *testing.T) {
@@ -344,6 +348,125 @@ func TestBrowser(t *testing.T) {
 			if over := eval[bool](t, ctx, `(() => { const w = document.querySelector('table#column-stats').closest('.table-wrap'); return w.scrollWidth > w.clientWidth + 1; })()`); over {
 				t.Error("the column statistics table is wider than the page")
 			}
+		}},
+		{"jobs_list", func(t *testing.T, ctx context.Context, _ string, w *world) {
+			base, _ := jobsServer(t, w)
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/jobs"), chromedp.WaitVisible(chromedp.CSS("table#jobs")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#jobs tbody tr').length`); n != 25 {
+				t.Errorf("%d jobs on the first page, want 25", n)
+			}
+			tones := eval[map[string]string](t, ctx, `Object.fromEntries(Array.from(document.querySelectorAll('table#jobs [data-job-status]')).map(b => [b.textContent, b.className]))`)
+			for status, tone := range map[string]string{"queued": "neutral", "running": "info", "completed": "ok", "failed": "bad", "canceled": "warn"} {
+				if tones[status] != "badge badge-"+tone {
+					t.Errorf("a %s job's badge is %q, want badge-%s", status, tones[status], tone)
+				}
+			}
+			// The running job's duration counts up on its own.
+			before := text(t, ctx, "table#jobs [data-since]")
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('table#jobs [data-since]').textContent !== `+jsString(before),
+				chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+				t.Errorf("the running job's duration stayed %q: %v", before, err)
+			}
+			// Only failed jobs.
+			do(t, ctx, chromedp.Click(chromedp.CSS(`label[for="f-status-failed"]`)))
+			submit(t, ctx, `form.job-filters button[type="submit"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#jobs")))
+			if got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('table#jobs [data-job-status]')).map(b => b.textContent)`); strings.Join(got, ",") != "failed,failed" {
+				t.Errorf("filtered by failed, the statuses are %v", got)
+			}
+		}},
+		{"job_failed", func(t *testing.T, ctx context.Context, _ string, w *world) {
+			base, _ := jobsServer(t, w)
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/jobs"), chromedp.WaitVisible(chromedp.CSS("table#jobs")))
+			submit(t, ctx, `table#jobs a[href$="/jobs/`+jobUserFail+`"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.ID("failure")))
+			if got := text(t, ctx, "#failure"); !strings.Contains(got, "exited with code 2") || !strings.Contains(got, "user failure") {
+				t.Errorf("the failure box reads %q", got)
+			}
+			if got := eval[string](t, ctx, `document.querySelector('#log .log-stderr').textContent`); !strings.Contains(got, "No such file") {
+				t.Errorf("the stderr line reads %q", got)
+			}
+			// A stderr line looks different from a system line.
+			if eval[bool](t, ctx, `getComputedStyle(document.querySelector('#log .log-stderr')).color === getComputedStyle(document.querySelector('#log .log-system')).color`) {
+				t.Error("stderr and system lines have the same colour")
+			}
+		}},
+		{"job_completed", func(t *testing.T, ctx context.Context, _ string, w *world) {
+			base, _ := jobsServer(t, w)
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/jobs/"+jobDone), chromedp.WaitVisible(chromedp.CSS("#run svg.chart")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('#run svg.chart g.chart-series path').length`); n < 3 {
+				t.Errorf("%d chart lines, want one in each of the run's metric charts", n)
+			}
+			submit(t, ctx, `table#inputs a[href$="/data/customers/versions/2"]`)
+			waitPath(t, ctx, "/ui/w/default/data/customers/versions/2")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/jobs/"+jobDone), chromedp.WaitVisible(chromedp.CSS("#run svg.chart")))
+		}},
+		{"job_live_log", func(t *testing.T, ctx context.Context, _ string, w *world) {
+			base, j := jobsServer(t, w)
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/jobs/"+jobRunning), chromedp.WaitVisible(chromedp.ID("log")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('#log .log-line').length`); n != 5 {
+				t.Errorf("%d log lines at first, want 5", n)
+			}
+			if got := text(t, ctx, "#job-status"); got != "running" {
+				t.Errorf("status %q, want running", got)
+			}
+			// Mark the page: a reload would lose the mark.
+			do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`),
+				chromedp.Poll[chromedp.Void](`document.getElementById('log-state').textContent.includes('live')`, chromedp.WithPollingInterval(20*time.Millisecond)))
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 2; i <= 5; i++ {
+					time.Sleep(300 * time.Millisecond)
+					j.appendLog("ws-default", jobRunning, lathe.StreamStdout, fmt.Sprintf("epoch %d/5 loss=%.2f", i, 1/float64(i)))
+				}
+				time.Sleep(300 * time.Millisecond)
+				j.appendLog("ws-default", jobRunning, lathe.StreamSystem, "the command exited with code 0")
+				j.finish("ws-default", jobRunning, lathe.JobCompleted, 0)
+			}()
+			// Each line shows up while the job still runs.
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('log').textContent.includes('epoch 3/5')`,
+				chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+				t.Fatalf("epoch 3/5 never appeared in the log: %v", err)
+			}
+			if got := text(t, ctx, "#job-status"); got != "running" {
+				t.Errorf("status %q while lines still arrive, want running", got)
+			}
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('job-status').textContent === 'completed'`,
+				chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+				t.Fatalf("the status never turned completed: %v", err)
+			}
+			<-done
+			if !eval[bool](t, ctx, `window.notReloaded === true`) {
+				t.Error("the page was reloaded")
+			}
+			if got := eval[string](t, ctx, `document.getElementById('job-status').className`); got != "badge badge-ok" {
+				t.Errorf("the completed badge is %q", got)
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll('#log .log-line').length`); n != 10 {
+				t.Errorf("%d log lines at the end, want 10", n)
+			}
+			if got := eval[string](t, ctx, `Array.from(document.querySelectorAll('#log .log-line')).map(l => l.dataset.n).join(',')`); got != "1,2,3,4,5,6,7,8,9,10" {
+				t.Errorf("line numbers %s", got)
+			}
+			if got := text(t, ctx, "#log-state"); !strings.Contains(got, "completed") {
+				t.Errorf("the log state says %q", got)
+			}
+			if got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#timeline .badge')).map(b => b.textContent)`); strings.Join(got, ",") != "queued,preparing,running,completed" {
+				t.Errorf("the timeline reads %v, want the completion added", got)
+			}
+			if d := text(t, ctx, "#job-duration"); strings.Contains(d, "so far") {
+				t.Errorf("the duration still counts: %q", d)
+			}
+			// The log followed its end: the last line is in view.
+			if !eval[bool](t, ctx, `(() => { const l = document.getElementById('log'); return l.scrollHeight - l.scrollTop - l.clientHeight < 24; })()`) {
+				t.Error("the log is not scrolled to its end")
+			}
+			do(t, ctx, chromedp.ScrollIntoView(chromedp.ID("logs")))
 		}},
 	}
 	// The flows run side by side in tabs of one browser. They mostly wait

@@ -3,8 +3,10 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/latheml/lathe"
@@ -304,4 +306,18 @@ func (f *fakeJobs) finish(ws, name, status string, exit int) {
 func (w *world) studioWithJobs(j *fakeJobs) (*web.Studio, error) {
 	return web.New(web.Options{Sessions: w, Authorizer: w, Workspaces: w, Accounts: w, Roles: w, Audit: w, Data: w,
 		Tracking: w.trk, DataAssets: w.data, Jobs: j, Now: w.clock})
+}
+
+// jobsServer serves the studio over w and a new jobs fake, for the
+// browser flows that need jobs; it returns the server's URL.
+func jobsServer(t *testing.T, w *world) (string, *fakeJobs) {
+	t.Helper()
+	j := newFakeJobs(w.now)
+	s, err := w.studioWithJobs(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv.URL, j
 }

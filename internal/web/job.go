@@ -370,8 +370,11 @@ func (s *Studio) jobPorts(ws string, j *lathe.Job) (ins, outs []portRow) {
 func (s *Studio) jobRun(ctx context.Context, r *http.Request, rc *reqCtx, j *lathe.Job, b *jobBody) error {
 	b.RunID = j.RunID
 	switch {
-	case j.RunID == "":
+	case j.RunID == "" && j.StartedAt == nil && !lathe.JobTerminal(j.Status):
 		b.RunNote = "The job's MLflow run is created when it starts; its params and metrics will show here."
+		return nil
+	case j.RunID == "":
+		b.RunNote = "This job has no MLflow run, so there are no params or metrics to show."
 		return nil
 	case s.opts.Tracking == nil || !runIDRE.MatchString(j.RunID):
 		b.RunNote = "Experiment tracking is not enabled on this server, so the run's params and metrics cannot be shown."

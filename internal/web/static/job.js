@@ -32,7 +32,46 @@
   }
   var loaded = Date.now();
 
+  // utc writes a time as the server does: 2026-03-14 12:00 UTC.
+  function utc(iso) {
+    var d = new Date(iso);
+    if (isNaN(d)) return '';
+    return d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  }
+
+  // addEvent puts a status change the stream reported at the end of the
+  // timeline, as the server would on a reload.
+  function addEvent(st) {
+    var list = document.getElementById('timeline');
+    if (!list) return;
+    var li = document.createElement('li');
+    li.className = 'timeline-item timeline-' + st.tone;
+    var time = document.createElement('time');
+    time.setAttribute('datetime', st.now);
+    time.textContent = utc(st.now);
+    var badge = document.createElement('span');
+    badge.className = 'badge badge-' + st.tone;
+    badge.textContent = st.status;
+    li.appendChild(time);
+    li.appendChild(document.createTextNode(' '));
+    li.appendChild(badge);
+    if (st.reason) {
+      var msg = document.createElement('span');
+      msg.className = 'timeline-msg';
+      msg.textContent = st.reason;
+      li.appendChild(msg);
+    }
+    list.appendChild(li);
+  }
+
+  var shown = null; // the status the page shows
   function setStatus(st) {
+    if (shown === null) {
+      var first = document.getElementById('job-status');
+      shown = first ? first.textContent : st.status;
+    }
+    if (st.status !== shown) addEvent(st);
+    shown = st.status;
     document.querySelectorAll('[data-job-status]').forEach(function (b) {
       b.textContent = st.status;
       b.className = 'badge badge-' + st.tone;
