@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -166,5 +169,41 @@ func TestRedactURL(t *testing.T) {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestGitInfo(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	if st := gitInfo(context.Background(), dir); st != (gitState{}) {
+		t.Errorf("a folder outside a repository has git state %+v", st)
+	}
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "trunk")
+	writeTree(t, dir, map[string]string{"src/main.py": "x"})
+	git("add", ".")
+	git("commit", "-q", "-m", "first")
+	git("remote", "add", "origin", "https://me:secret@example.com/repo.git")
+	head := git("rev-parse", "HEAD")
+	st := gitInfo(context.Background(), filepath.Join(dir, "src"))
+	want := gitState{commit: head, branch: "trunk", remote: "https://example.com/repo.git"}
+	if st != want {
+		t.Errorf("clean: %+v, want %+v", st, want)
+	}
+	writeTree(t, dir, map[string]string{"src/main.py": "changed"})
+	if st := gitInfo(context.Background(), filepath.Join(dir, "src")); !st.dirty || st.commit != head {
+		t.Errorf("after a change: %+v, want dirty", st)
 	}
 }
