@@ -32,8 +32,18 @@ func readJobFile(file string, sets []string) (*spec.CommandJob, error) {
 	if err := spec.CheckSupported(doc); err != nil {
 		return nil, err
 	}
-	switch doc.(type) {
+	switch d := doc.(type) {
 	case *spec.CommandJob:
+	case *spec.CommandComponent:
+		if d.Schema != "" {
+			return nil, lathe.Errorf(lathe.EINVALID, "%s is a command component ($schema says so), not a command job; register components with lathe component create, or use the commandJob schema", file)
+		}
+		// Without $schema, version or is_deterministic made it look like
+		// a component: read it as the job it was meant to be, so those
+		// fields are reported with their lines.
+		if doc, err = spec.ParseKind(spec.KindCommandJob, file, src); err != nil {
+			return nil, err
+		}
 	case *spec.PipelineJob:
 		return nil, lathe.Errorf(lathe.EUNSUPPORTED, "%s is a pipeline job; pipelines are not supported yet: run each step as a command job (lathe job create -f step.yml)", file)
 	default:

@@ -212,6 +212,7 @@ func TestReadJobFileErrors(t *testing.T) {
 		{"pipeline", "type: pipeline\njobs:\n  a:\n    type: command\n    command: echo\n", nil, lathe.EUNSUPPORTED, []string{"pipelines are not supported yet"}},
 		{"not a job", "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nname: e\nimage: x\n", nil, lathe.EINVALID, []string{"not a command job"}},
 		{"bad --set type", "command: echo ${{inputs.n}}\ninputs:\n  n: 3\n", []string{"inputs.n=abc"}, lathe.EINVALID, []string{"--set inputs.n=abc", "integer"}},
+		{"a version makes it look like a component", "command: echo hi\nversion: 2\n", nil, lathe.EINVALID, []string{"job.yml:2:", "jobs have no version"}},
 		{"too large", "command: echo hi\n#" + strings.Repeat("x", lathe.MaxJobSpecSize) + "\n", nil, lathe.ETOOLARGE, []string{"bytes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
