@@ -204,7 +204,15 @@ func scanCode(root string) ([]upload.File, error) {
 		if len(out) == lathe.MaxManifestEntries {
 			return lathe.Errorf(lathe.ETOOLARGE, "code folder %s has more than %d files; list data and build outputs in .amlignore and pass data as inputs", root, lathe.MaxManifestEntries)
 		}
-		out = append(out, upload.File{Path: rel, Abs: p, Size: fi.Size(), Mode: lathe.ModeBits(fi.Mode()), ModTime: fi.ModTime().UnixNano()})
+		// Scan the one file for its record (with the inode the hash cache
+		// keys on, as lathe data create records it).
+		one, err := upload.Scan(p, lathe.DataURIFile)
+		if err != nil {
+			return fmt.Errorf("code: %w", err)
+		}
+		f := one[0]
+		f.Path = rel
+		out = append(out, f)
 		return nil
 	})
 	if err != nil {
