@@ -57,9 +57,11 @@ A string input set to "" and used only inside $[[ ... ]] is left unset, so
 its fragment is dropped from the command.
 
 With --stream the job's log is printed as it runs and the command exits with
-the job: 0 when it completed, 1 when it failed or was canceled.`,
+the job: 0 when it completed, 1 when it failed or was canceled. With -o json
+the log goes to stderr and the ended job, as JSON, to stdout.`,
 		Example: `  lathe job create -f job.yml
   lathe job create -f job.yml --stream
+  lathe job create -f job.yml --stream -o json > job.json   # log on stderr
   lathe job create -f job.yml --set inputs.learning_rate=0.01 --set inputs.epochs=20
   lathe job create -f job.yml --name train-2024-06-01 -o json`,
 		Args: args(cobra.NoArgs),
@@ -126,11 +128,16 @@ func codeSummary(cr *CodeResult) string {
 }
 
 // follow prints a job's log as it runs and then its end; a job that did
-// not complete is an error.
+// not complete is an error. With -o json or yaml the log goes to stderr and
+// the ended job to stdout.
 func (a *app) follow(ctx context.Context, c *client.Client, ws, name string) error {
 	last := ""
+	logw := a.io.Out
+	if a.output != "table" {
+		logw = a.io.Err
+	}
 	j, err := c.FollowJobLogs(ctx, ws, name, 0, func(l lathe.LogLine) {
-		fmt.Fprintln(a.io.Out, l.Text)
+		fmt.Fprintln(logw, l.Text)
 	}, func(j *lathe.Job) {
 		if j.Status != last && !lathe.JobTerminal(j.Status) {
 			last = j.Status
@@ -139,6 +146,11 @@ func (a *app) follow(ctx context.Context, c *client.Client, ws, name string) err
 	})
 	if err != nil {
 		return err
+	}
+	if a.output != "table" {
+		if err := a.print(j, nil); err != nil {
+			return err
+		}
 	}
 	return a.ended(j)
 }

@@ -164,6 +164,12 @@ func TestJobCLIRunsAJob(t *testing.T) {
 		t.Errorf("with --set the command was not bound as expected:\n%s", out)
 	}
 
+	// --stream -o json: the log on stderr, the ended job on stdout.
+	out, errs, code = s.run("job", "create", "-f", job, "--stream", "--name", "json", "-o", "json")
+	if j := decode[lathe.Job](t, out); code != 0 || j.Name != "json" || j.Status != lathe.JobCompleted || !strings.Contains(errs, "args: 0.1") {
+		t.Errorf("--stream -o json: exit %d, job %+v, stderr %s", code, j, errs)
+	}
+
 	// show: the input was uploaded as an anonymous data version, the
 	// output registered; the events are listed.
 	d := decode[JobDetail](t, s.ok("job", "show", "set", "-o", "json"))
@@ -212,8 +218,8 @@ func TestJobCLIRunsAJob(t *testing.T) {
 
 	// list with a status filter.
 	jobs := decode[[]lathe.Job](t, s.ok("job", "list", "--status", "completed", "-o", "json"))
-	if len(jobs) != 2 {
-		t.Errorf("completed jobs = %d, want 2", len(jobs))
+	if len(jobs) != 3 {
+		t.Errorf("completed jobs = %d, want 3", len(jobs))
 	}
 	if jobs := decode[[]lathe.Job](t, s.ok("job", "list", "--status", "failed", "-o", "json")); len(jobs) != 0 {
 		t.Errorf("failed jobs = %v", jobs)
