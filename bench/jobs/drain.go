@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"runtime"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/latheml/lathe"
@@ -21,6 +23,7 @@ type drainRound struct {
 	busy               time.Duration // sum over jobs of preparing → ended
 	queue, prep, cmd   []time.Duration
 	serverCPU, wrapCPU time.Duration
+	clientCPU          time.Duration // this process (submits, polling)
 }
 
 // drain runs o.rounds rounds of the drain and reports their medians.
@@ -69,6 +72,11 @@ func drain(ctx context.Context, o opts, c *client.Client, srv *server, r *report
 	r.add("drain_cmd", "· running → completed, median", med(func(d *drainRound) float64 { return ms(median(d.cmd)) }), "ms", "", "")
 	r.add("cpu_server", "server CPU per job (API, controller, store)", med(func(d *drainRound) float64 { return ms(d.serverCPU) / n }), "ms", "", "")
 	r.add("cpu_wrap", "wrapper + command CPU per job (reaped children)", med(func(d *drainRound) float64 { return ms(d.wrapCPU) / n }), "ms", "", "")
+	r.add("cpu_client", "this benchmark's CPU per job (submits, polling)", med(func(d *drainRound) float64 { return ms(d.clientCPU) / n }), "ms", "", "")
+	r.add("cpu_floor", fmt.Sprintf("· CPU floor per job: (server + wrapper + benchmark CPU) / %d cores", runtime.NumCPU()),
+		med(func(d *drainRound) float64 {
+			return ms(d.serverCPU+d.wrapCPU+d.clientCPU) / n / float64(runtime.NumCPU())
+		}), "ms", "", "")
 	r.add("cpu_loop", "baseline: shell loop CPU per command", med(func(d *drainRound) float64 { return ms(d.baseCPU) / n }), "ms", "", "")
 	return nil
 }
@@ -90,6 +98,7 @@ func drainOnce(ctx context.Context, o opts, c *client.Client, srv *server) (*dra
 	if err != nil {
 		return nil, err
 	}
+	selfBefore := selfCPU()
 	jobs := make([]*jobTimes, o.drain)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -107,7 +116,7 @@ func drainOnce(ctx context.Context, o opts, c *client.Client, srv *server) (*dra
 					return
 				}
 				t := &jobTimes{submit: time.Now()}
-				j, err := c.CreateJob(ctx, o.workspace, client.SubmitRequest{Spec: lathe.JobSpec{Command: "true"}})
+				j, err := c.CreateJob(ctx, o.workspace, client.SubmitRequest{Spec: lathe.JobSpec{Command: "true", Resources: lathe.JobResources{CPU: o.drainCPU}}})
 				if err != nil {
 					mu.Lock()
 					errs = errors.Join(errs, err)
@@ -140,6 +149,7 @@ func drainOnce(ctx context.Context, o opts, c *client.Client, srv *server) (*dra
 		}
 	}
 	d.wall = time.Since(t0)
+	d.clientCPU = selfCPU() - selfBefore
 	time.Sleep(300 * time.Millisecond) // let the server reap the last wrappers
 	after, err := cpuOf(srv.cmd.Process.Pid)
 	if err != nil {
@@ -172,4 +182,13 @@ func drainOnce(ctx context.Context, o opts, c *client.Client, srv *server) (*dra
 	}
 	d.srvWall = last.Sub(first)
 	return d, nil
+}
+
+// selfCPU is this process's CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -40,6 +40,7 @@
 //	go run ./bench/jobs -quick          # < 30 s
 //	go run ./bench/jobs                 # 50 sequential jobs, drain of 200
 //	go run ./bench/jobs -o json
+//	go run ./bench/jobs -drain-cpu 0.25 # drain jobs ask for ¼ CPU: 4 per CPU at once
 //	go run ./bench/jobs -keep           # keep the data dir and server.log
 //	go run ./bench/jobs -bin /tmp/lathe # a lathe binary built before
 package main
@@ -72,6 +73,7 @@ type opts struct {
 	drain      int
 	submitters int
 	rounds     int
+	drainCPU   float64
 	out        string
 	keep       bool
 	logLevel   string
@@ -84,6 +86,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", false, "15 sequential jobs and one shell-loop baseline, to finish in under 30 s")
 	flag.IntVar(&o.n, "n", 50, "sequential `true` jobs for the latency figures")
 	flag.IntVar(&o.drain, "drain", 200, "jobs submitted at once for the drain figure (0 skips it)")
+	flag.Float64Var(&o.drainCPU, "drain-cpu", 0, "CPUs each drain job asks for (0: the default, one CPU, so one job per CPU at once)")
 	flag.IntVar(&o.submitters, "submitters", 8, "goroutines submitting the drain's jobs")
 	flag.IntVar(&o.rounds, "rounds", 3, "drain rounds, each with its own shell-loop baseline (medians reported)")
 	flag.StringVar(&o.out, "o", "table", "output: table or json")
@@ -155,7 +158,8 @@ func run(ctx context.Context, o opts) error {
 	if err != nil {
 		return err
 	}
-	r := &report{Machine: machine(), Settings: map[string]int{"n": o.n, "drain": o.drain, "submitters": o.submitters, "rounds": o.rounds}}
+	r := &report{Machine: machine(), Settings: map[string]float64{"n": float64(o.n), "drain": float64(o.drain), "submitters": float64(o.submitters),
+		"rounds": float64(o.rounds), "drain_cpu": o.drainCPU}}
 	logf("server %s (pid %d); warming up", srv.url, srv.cmd.Process.Pid)
 	for range 3 {
 		if _, err := oneJob(ctx, c, o.workspace); err != nil {
@@ -227,7 +231,7 @@ func startServer(ctx context.Context, bin, dir, logLevel string) (*server, error
 		}
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("lathe up exited at start; see %s", filepath.Join(dir, "server.log"))
+			return nil, fmt.Errorf("lathe up exited at start:\n%s", tail(filepath.Join(dir, "server.log"), 5))
 		case <-ctx.Done():
 			s.stop()
 			return nil, ctx.Err()
@@ -238,6 +242,13 @@ func startServer(ctx context.Context, bin, dir, logLevel string) (*server, error
 			return nil, fmt.Errorf("lathe up was not ready in 30 s; see %s", filepath.Join(dir, "server.log"))
 		}
 	}
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }
 
 // stop ends the server gracefully (SIGTERM), then for good.

@@ -18,9 +18,9 @@ type figure struct {
 
 // report is everything one run measured.
 type report struct {
-	Machine  string         `json:"machine"`
-	Settings map[string]int `json:"settings"`
-	Figures  []figure       `json:"figures"`
+	Machine  string             `json:"machine"`
+	Settings map[string]float64 `json:"settings"`
+	Figures  []figure           `json:"figures"`
 }
 
 func (r *report) add(key, label string, v float64, unit, goal, met string) {
