@@ -82,6 +82,10 @@ var workspaceData = []struct {
 	where string // rows of the workspace; one ? for its ID
 	rows  bool   // counts as content the user must --force away
 }{
+	{"pipeline_steps", "workspace_id = ?", false},
+	{"pipeline_runs", "workspace_id = ?", false},
+	{"step_cache", "workspace_id = ?", false},
+	{"components", "workspace_id = ?", true},
 	{"job_logs", "job_id IN (SELECT id FROM jobs WHERE workspace_id = ?)", false},
 	{"job_events", "job_id IN (SELECT id FROM jobs WHERE workspace_id = ?)", false},
 	{"job_leases", "job_id IN (SELECT id FROM jobs WHERE workspace_id = ?)", false},

@@ -56,6 +56,8 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"JobList", testJobList},
 		{"JobLogs", testJobLogs},
 		{"EnvironmentsAndComputes", testEnvironmentsAndComputes},
+		{"Components", testComponents},
+		{"PipelineRuns", testPipelineRuns},
 	}
 	for i, tc := range tamperCases {
 		tests = append(tests, struct {
