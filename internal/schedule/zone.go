@@ -51,7 +51,7 @@ var windowsZones = map[string]string{
 	"central europe standard time":    "Europe/Budapest",
 	"romance standard time":           "Europe/Paris",
 	"central european standard time":  "Europe/Warsaw",
-	"w. central africa standard time":  "Africa/Lagos",
+	"w. central africa standard time": "Africa/Lagos",
 	"jordan standard time":            "Asia/Amman",
 	"gtb standard time":               "Europe/Bucharest",
 	"middle east standard time":       "Asia/Beirut",
