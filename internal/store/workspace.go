@@ -82,6 +82,7 @@ var workspaceData = []struct {
 	where string // rows of the workspace; one ? for its ID
 	rows  bool   // counts as content the user must --force away
 }{
+	{"schedules", "workspace_id = ?", true},
 	{"pipeline_steps", "workspace_id = ?", false},
 	{"pipeline_runs", "workspace_id = ?", false},
 	{"step_cache", "workspace_id = ?", false},

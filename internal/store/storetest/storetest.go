@@ -58,6 +58,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"EnvironmentsAndComputes", testEnvironmentsAndComputes},
 		{"Components", testComponents},
 		{"PipelineRuns", testPipelineRuns},
+		{"Schedules", testSchedules},
 	}
 	for i, tc := range tamperCases {
 		tests = append(tests, struct {
