@@ -3,8 +3,11 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/latheml/lathe/internal/builtin"
 	"github.com/latheml/lathe/internal/client"
 	"github.com/latheml/lathe/internal/config"
 	"github.com/latheml/lathe/internal/exec"
@@ -13,7 +16,7 @@ import (
 
 // execCmd is the wrapper a compute backend starts for every job attempt.
 func (a *app) execCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "exec",
 		Short: "Run a job's attempt (started by compute; not for people)",
 		Long: `exec is what runs inside every job, wherever it runs. A compute backend starts
@@ -56,8 +59,64 @@ server line by line, uploads the outputs and reports the exit code.`,
 			return exec.Run(cmd.Context(), exec.Options{
 				Client: c, Workspace: need["LATHE_WORKSPACE"], Job: need["LATHE_JOB"],
 				ServerURL: need["LATHE_URL"], Token: need["LATHE_TOKEN"],
-				Dir: need["LATHE_JOB_DIR"], Cache: cache, Logger: log,
+				Dir: need["LATHE_JOB_DIR"], Cache: cache, Logger: log, BinDir: binDir(),
 			})
 		},
 	}
+	cmd.AddCommand(a.builtinCmd())
+	return cmd
+}
+
+// binDir is the folder of the running lathe binary, or "" if unknown.
+func binDir() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return filepath.Dir(exe)
+}
+
+// builtinCmd runs a built-in component, normally as a job's command.
+func (a *app) builtinCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "builtin NAME [--flag value ...]",
+		Short: "Run a built-in component (split_data, train_tabular, evaluate, automl_tabular)",
+		Long: `builtin runs one of Lathe's built-in tabular components in pure Go. Inside a job
+it logs to the job's MLflow run (MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN,
+MLFLOW_RUN_ID and MLFLOW_EXPERIMENT_ID, which every job sets); elsewhere it
+only writes its outputs. 'lathe exec builtin NAME --help' lists a component's
+flags. The components' YAML (commandComponent) is what pipelines reference as
+azureml:lathe.<name>@latest.
+
+Built-in components:
+` + builtinList(),
+		Example: `  # in a job.yml
+  command: >-
+    lathe exec builtin train_tabular --train ${{inputs.train}} --label y
+    --algorithm gbdt --n-estimators 200 --model ${{outputs.model}}
+
+  # by hand, no tracking
+  lathe exec builtin split_data --help`,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			if len(argv) == 0 || argv[0] == "--help" || argv[0] == "-h" {
+				return cmd.Help()
+			}
+			env := a.io.Getenv
+			var tr *builtin.Tracker
+			if uri, run := env("MLFLOW_TRACKING_URI"), env("MLFLOW_RUN_ID"); uri != "" && run != "" {
+				tr = &builtin.Tracker{URI: uri, Token: env("MLFLOW_TRACKING_TOKEN"), RunID: run, ExperimentID: env("MLFLOW_EXPERIMENT_ID")}
+			}
+			return builtin.Run(cmd.Context(), argv[0], argv[1:], builtin.Env{Stdout: a.io.Out, Tracker: tr})
+		},
+	}
+}
+
+func builtinList() string {
+	var sb strings.Builder
+	cs := builtin.Components()
+	for _, n := range builtin.Names() {
+		fmt.Fprintf(&sb, "  %-16s %s\n", n, cs[n].Summary)
+	}
+	return sb.String()
 }

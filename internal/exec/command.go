@@ -62,6 +62,14 @@ func (w *wrapper) commandEnv(env *runEnv, values map[string]string) ([]string, [
 	set("LATHE_ATTEMPT", strconv.Itoa(j.Attempt))
 	set("LATHE_RUN_ID", j.RunID)
 	set("TMPDIR", filepath.Join(w.o.Dir, "tmp"))
+	if w.o.BinDir != "" {
+		// `lathe` in a command (the built-in components) is this binary.
+		p := w.o.BinDir
+		if old := vars["PATH"]; old != "" {
+			p += string(filepath.ListSeparator) + old
+		}
+		set("PATH", p)
+	}
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)

@@ -38,6 +38,9 @@ type Options struct {
 	// (MLFLOW_TRACKING_URI is ServerURL/w/<workspace>).
 	ServerURL string
 	Token     string
+	// BinDir, when set, is put first on the command's PATH so `lathe` in a
+	// command (lathe exec builtin ...) is the binary running the wrapper.
+	BinDir string
 	// Dir is the job's directory on this machine.
 	Dir string
 	// Cache is the machine's cache: staged contents, downloaded URLs and
