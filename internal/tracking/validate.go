@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/latheml/lathe"
@@ -17,10 +18,10 @@ import (
 
 var (
 	// runIDRE is MLflow's run ID rule.
-	runIDRE = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
+	runIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`) })
 	// entityNameRE is MLflow's rule for metric, param and tag keys. Python's
 	// \w is Unicode-aware, so letters and digits of any script count.
-	entityNameRE = regexp.MustCompile(`^[/\p{L}\p{N}_.\- ]*$`)
+	entityNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[/\p{L}\p{N}_.\- ]*$`) })
 )
 
 // invalid is MLflow's INVALID_PARAMETER_VALUE.
@@ -36,7 +37,7 @@ func validRunID(id string) error {
 	if id == "" {
 		return missing("run_id")
 	}
-	if !runIDRE.MatchString(id) {
+	if !runIDRE().MatchString(id) {
 		return invalid("Invalid run ID: '%s'", id)
 	}
 	return nil
@@ -54,7 +55,7 @@ func needRunID(id string) error {
 // validateName checks a metric, param or tag key as MLflow does; kind is
 // "metric", "parameter" or "tag".
 func validateName(kind, name string) error {
-	if !entityNameRE.MatchString(name) {
+	if !entityNameRE().MatchString(name) {
 		return invalid("Invalid %s name: '%s'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), and slashes (/).", kind, name)
 	}
 	if norm := normPath(name); norm != name || norm == "." || strings.HasPrefix(norm, "..") || strings.HasPrefix(norm, "/") {

@@ -373,7 +373,7 @@ func (s *Studio) artifact(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 	}
 	ctx := r.Context()
 	id := r.PathValue("run")
-	if !runIDRE.MatchString(id) {
+	if !runIDRE().MatchString(id) {
 		return lathe.Errorf(lathe.ENOTFOUND, "there is no run %q", clip(id, 60))
 	}
 	run, err := tr.Run(ctx, rc.ws.ID, id)

@@ -40,7 +40,7 @@ func compareIDs(q url.Values) ([]string, error) {
 			if id = strings.TrimSpace(id); id == "" {
 				continue
 			}
-			if !runIDRE.MatchString(id) {
+			if !runIDRE().MatchString(id) {
 				return nil, lathe.Errorf(lathe.EINVALID, "%q is not a run ID; run IDs are letters, digits, '-' and '_'", clip(id, 60))
 			}
 			if !slices.Contains(ids, id) {

@@ -174,7 +174,7 @@ func (s *Studio) experiment(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	ctx := r.Context()
 	id := r.PathValue("id")
-	if !experimentIDRE.MatchString(id) {
+	if !experimentIDRE().MatchString(id) {
 		return lathe.Errorf(lathe.ENOTFOUND, "there is no experiment %q; experiment IDs are numbers", clip(id, 40))
 	}
 	e, err := tr.Experiment(ctx, rc.ws.ID, id)

@@ -376,7 +376,7 @@ func (s *Studio) jobRun(ctx context.Context, r *http.Request, rc *reqCtx, j *lat
 	case j.RunID == "":
 		b.RunNote = "This job has no MLflow run, so there are no params or metrics to show."
 		return nil
-	case s.opts.Tracking == nil || !runIDRE.MatchString(j.RunID):
+	case s.opts.Tracking == nil || !runIDRE().MatchString(j.RunID):
 		b.RunNote = "Experiment tracking is not enabled on this server, so the run's params and metrics cannot be shown."
 		return nil
 	}

@@ -160,7 +160,7 @@ func (s *Studio) jobExperiment(ws string, j *lathe.Job) (name, href string) {
 	if name == "" && j.ExperimentID != "" {
 		name = "experiment " + j.ExperimentID
 	}
-	if j.ExperimentID != "" && s.opts.Tracking != nil && experimentIDRE.MatchString(j.ExperimentID) {
+	if j.ExperimentID != "" && s.opts.Tracking != nil && experimentIDRE().MatchString(j.ExperimentID) {
 		href = expURL(ws, j.ExperimentID)
 	}
 	return name, href

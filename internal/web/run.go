@@ -51,7 +51,7 @@ func (s *Studio) run(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	}
 	ctx := r.Context()
 	id := r.PathValue("run")
-	if !runIDRE.MatchString(id) {
+	if !runIDRE().MatchString(id) {
 		return lathe.Errorf(lathe.ENOTFOUND, "there is no run %q", clip(id, 60))
 	}
 	run, err := tr.Run(ctx, rc.ws.ID, id)
@@ -203,7 +203,7 @@ func runFacts(ws string, run *lathe.Run, e *lathe.Experiment, now time.Time) []f
 	if v := tagValue(run.Tags, "mlflow.source.git.commit"); v != "" {
 		out = append(out, fact{Label: "Git commit", Value: shorten(v, 12), Title: v, Mono: true})
 	}
-	if v := tagValue(run.Tags, "mlflow.parentRunId"); v != "" && runIDRE.MatchString(v) {
+	if v := tagValue(run.Tags, "mlflow.parentRunId"); v != "" && runIDRE().MatchString(v) {
 		out = append(out, fact{Label: "Parent run", Value: v, Href: runURL(ws, v), Mono: true})
 	}
 	for _, in := range run.Inputs {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latheml/lathe"
@@ -82,10 +83,10 @@ func withQuery(u *url.URL, set url.Values) string {
 }
 
 // experimentIDRE is the form of experiment IDs: decimal numbers.
-var experimentIDRE = regexp.MustCompile(`^[0-9]{1,19}$`)
+var experimentIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,19}$`) })
 
 // runIDRE is MLflow's run ID rule; anything else names no run.
-var runIDRE = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
+var runIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`) })
 
 // queryText returns a free-text query value, trimmed, refusing one that is
 // too long.
