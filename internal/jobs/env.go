@@ -211,7 +211,9 @@ func (s *Service) resolveEnvironment(ctx context.Context, ws string, ref string,
 	}
 	e, name, err := s.workspaceEnv(ctx, ws, ref)
 	if lathe.IsCode(err, lathe.ENOTFOUND) {
-		if _, ok := s.o.EnvironmentMap[name]; ok || strings.HasPrefix(strings.ToLower(name), "azureml-") {
+		// lathe-builtin is the environment of the built-in components: the
+		// lathe binary itself, which every compute has.
+		if _, ok := s.o.EnvironmentMap[name]; ok || strings.HasPrefix(strings.ToLower(name), "azureml-") || name == BuiltinEnvironment {
 			return s.mapped(ctx, ws, ref, name)
 		}
 		return resolvedEnv{}, lathe.Errorf(lathe.ENOTFOUND, "environment %q not found in this workspace; create it with `lathe environment create -f env.yml`, or use environment: host", ref)
@@ -259,6 +261,11 @@ func (s *Service) mapped(ctx context.Context, ws, ref, name string) (resolvedEnv
 	label := e.Name + ":" + e.Version
 	return resolvedEnv{label: label, spec: e.Spec, note: fmt.Sprintf("environment %s is mapped to %s", ref, label)}, nil
 }
+
+// BuiltinEnvironment is the environment the built-in components name
+// (azureml:lathe-builtin@latest); unless a workspace defines or the server
+// maps it, it runs on the host.
+const BuiltinEnvironment = "lathe-builtin"
 
 // registryEnvName is the environment name in an azureml://registries/<r>/environments/<name>/... reference.
 func registryEnvName(ref string) string {
