@@ -73,9 +73,11 @@ type Schedule struct {
 	LastError string `json:"last_error,omitempty"`
 	// LastDataVersion is the data version a data trigger saw last: only a
 	// newer one fires it.
-	LastDataVersion string    `json:"last_data_version,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	CreatedBy       string    `json:"created_by"`
-	CreatedByID     string    `json:"-"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	LastDataVersion string `json:"last_data_version,omitempty"`
+	// Upcoming lists the next fire times (computed when read, not stored).
+	Upcoming    []time.Time `json:"upcoming,omitempty" doc:"the next fire times (cron and recurrence schedules that are enabled)"`
+	CreatedAt   time.Time   `json:"created_at"`
+	CreatedBy   string      `json:"created_by"`
+	CreatedByID string      `json:"-"`
+	UpdatedAt   time.Time   `json:"updated_at"`
 }
