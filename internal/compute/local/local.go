@@ -54,8 +54,13 @@ type Options struct {
 type Backend struct {
 	o        Options
 	mu       sync.Mutex
-	children map[int]*child // by pid
+	children map[compute.Handle]*child
 }
+
+// keepExit is how long the exit of a task this backend started is kept
+// after it ends, so a Wait that comes late still gets the real exit
+// status.
+const keepExit = 10 * time.Minute
 
 var _ compute.Backend = (*Backend)(nil)
 
@@ -95,7 +100,7 @@ func New(o Options) (*Backend, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("local compute: create %s: %w", o.Dir, err)
 	}
-	return &Backend{o: o, children: map[int]*child{}}, nil
+	return &Backend{o: o, children: map[compute.Handle]*child{}}, nil
 }
 
 // Type implements compute.Backend.
@@ -144,9 +149,13 @@ func (b *Backend) Start(ctx context.Context, t compute.Task) (compute.Handle, er
 		return "", fmt.Errorf("local compute: start %s: %w", b.o.Executable, err)
 	}
 	pid := cmd.Process.Pid
+	// Read the start time before the child is reaped: until then /proc
+	// has it even if the child already ended (a zombie).
+	_, start, _ := procStat(pid)
+	h := compute.Handle(fmt.Sprintf("pid:%d:%d", pid, start))
 	ch := &child{done: make(chan struct{})}
 	b.mu.Lock()
-	b.children[pid] = ch
+	b.children[h] = ch
 	b.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
@@ -154,13 +163,16 @@ func (b *Backend) Start(ctx context.Context, t compute.Task) (compute.Handle, er
 		// Whatever the job left behind in its group goes with it.
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		close(ch.done)
-		b.mu.Lock()
-		delete(b.children, pid)
-		b.mu.Unlock()
+		time.AfterFunc(keepExit, func() {
+			b.mu.Lock()
+			if b.children[h] == ch {
+				delete(b.children, h)
+			}
+			b.mu.Unlock()
+		})
 	}()
-	start, _ := procStart(pid)
 	b.o.Logger.Debug("local task started", "job", t.JobName, "pid", pid)
-	return compute.Handle(fmt.Sprintf("pid:%d:%d", pid, start)), nil
+	return h, nil
 }
 
 func exitOf(ps *os.ProcessState, err error) compute.Exit {
@@ -197,7 +209,7 @@ func (b *Backend) Wait(ctx context.Context, h compute.Handle) (compute.Exit, err
 		return compute.Exit{}, err
 	}
 	b.mu.Lock()
-	ch := b.children[pid]
+	ch := b.children[h]
 	b.mu.Unlock()
 	if ch != nil {
 		select {
@@ -258,7 +270,7 @@ func (b *Backend) Alive(_ context.Context, h compute.Handle) (bool, error) {
 		return false, err
 	}
 	b.mu.Lock()
-	ch := b.children[pid]
+	ch := b.children[h]
 	b.mu.Unlock()
 	if ch != nil {
 		select {
@@ -284,31 +296,41 @@ var errNoProc = errors.New("no such process")
 // procStart reads a process's start time (clock ticks since boot) from
 // /proc; a zombie counts as gone.
 func procStart(pid int) (uint64, error) {
+	state, start, err := procStat(pid)
+	if err != nil {
+		return 0, err
+	}
+	if state == "Z" || state == "X" {
+		return 0, errNoProc
+	}
+	return start, nil
+}
+
+// procStat reads a process's state and start time from /proc.
+func procStat(pid int) (state string, start uint64, err error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if os.IsNotExist(err) {
 		if _, serr := os.Stat("/proc/self/stat"); serr == nil {
-			return 0, errNoProc
+			return "", 0, errNoProc
 		}
-		return 0, err
+		return "", 0, err
 	}
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	// The command name is in parentheses and may hold spaces; fields
 	// after it are space-separated: state is the first, starttime the 20th.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+		return "", 0, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 20 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+		return "", 0, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
-	if f[0] == "Z" || f[0] == "X" {
-		return 0, errNoProc
-	}
-	return strconv.ParseUint(f[19], 10, 64)
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	return f[0], start, err
 }
 
 // machineMemory returns the machine's memory from /proc/meminfo, or 0 when
