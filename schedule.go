@@ -1,9 +1,6 @@
 package lathe
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Schedule trigger types: a cron expression, an Azure recurrence, or a
 // data trigger that fires when a new version of a data asset appears.
@@ -59,8 +56,9 @@ type Schedule struct {
 	Description string            `json:"description,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
 	// Kind says what Spec holds: command (a JobSpec).
-	Kind    string          `json:"kind" doc:"command"`
-	Spec    json.RawMessage `json:"spec" doc:"the job submitted on each firing (a JobSpec for kind command)"`
+	Kind string `json:"kind" doc:"command"`
+	// Spec is the JSON of the job request each firing submits.
+	Spec    any             `json:"spec" doc:"the job submitted on each firing (a JobSpec for kind command)"`
 	Trigger ScheduleTrigger `json:"trigger"`
 	Enabled bool            `json:"enabled"`
 	// NextFireAt is when a cron or recurrence schedule fires next; nil

@@ -67,7 +67,11 @@ func (Commands) Check(raw json.RawMessage, t lathe.ScheduleTrigger) error {
 
 // Submit implements Submitter.
 func (c Commands) Submit(ctx context.Context, ws *lathe.Workspace, p lathe.Principal, f Firing) (string, error) {
-	sp, err := decodeSpec(f.Schedule.Spec)
+	raw, err := json.Marshal(f.Schedule.Spec)
+	if err != nil {
+		return "", fmt.Errorf("encode the job of schedule %s: %w", f.Schedule.Name, err)
+	}
+	sp, err := decodeSpec(raw)
 	if err != nil {
 		return "", err
 	}

@@ -19,7 +19,7 @@ type CreateRequest struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 	// Kind says what Spec holds (default command: a JobSpec).
 	Kind    string                `json:"kind,omitempty" doc:"command (default)"`
-	Spec    json.RawMessage       `json:"spec" doc:"the job each firing submits (a JobSpec for kind command)"`
+	Spec    any                   `json:"spec" doc:"the job each firing submits (a JobSpec for kind command)"`
 	Trigger lathe.ScheduleTrigger `json:"trigger"`
 	// Disabled creates the schedule disabled.
 	Disabled bool `json:"disabled,omitempty"`
@@ -44,17 +44,18 @@ func (s *Service) Create(ctx context.Context, ws *lathe.Workspace, p lathe.Princ
 	if !ok {
 		return nil, lathe.Errorf(lathe.EUNSUPPORTED, "schedule kind %q cannot be run by this server; use command", req.Kind)
 	}
-	if len(req.Spec) == 0 || string(req.Spec) == "null" {
+	raw, err := json.Marshal(req.Spec)
+	if err != nil || req.Spec == nil {
 		return nil, lathe.Errorf(lathe.EINVALID, "schedule %s has no job; give create_job", req.Name)
 	}
 	now := s.now()
 	sc := &lathe.Schedule{WorkspaceID: ws.ID, Workspace: ws.Name, ID: lathe.NewID(), Name: req.Name, DisplayName: req.DisplayName,
-		Description: req.Description, Tags: req.Tags, Kind: req.Kind, Spec: req.Spec, Trigger: req.Trigger, Enabled: !req.Disabled,
+		Description: req.Description, Tags: req.Tags, Kind: req.Kind, Spec: json.RawMessage(raw), Trigger: req.Trigger, Enabled: !req.Disabled,
 		CreatedAt: now, CreatedBy: p.UserName, CreatedByID: p.UserID, UpdatedAt: now}
 	if err := s.checkTrigger(sc); err != nil {
 		return nil, err
 	}
-	if err := sub.Check(req.Spec, req.Trigger); err != nil {
+	if err := sub.Check(raw, req.Trigger); err != nil {
 		return nil, fmt.Errorf("schedule %s: %w", req.Name, err)
 	}
 	st, err := s.state(ctx, sc, sc.Enabled)

@@ -33,7 +33,9 @@ func scanSchedule(row interface{ Scan(...any) error }) (*lathe.Schedule, error) 
 	if err := json.Unmarshal([]byte(trig), &s.Trigger); err != nil {
 		return nil, fmt.Errorf("decode trigger of schedule %s: %w", s.Name, err)
 	}
-	s.Spec = json.RawMessage(spec)
+	if err := json.Unmarshal([]byte(spec), &s.Spec); err != nil {
+		return nil, fmt.Errorf("decode job of schedule %s: %w", s.Name, err)
+	}
 	s.Enabled = enabled != 0
 	s.NextFireAt, s.LastFiredAt = timePtr(next), timePtr(last)
 	s.CreatedAt, s.UpdatedAt = fromMS(created), fromMS(updated)
@@ -47,13 +49,13 @@ func (db *DB) CreateSchedule(ctx context.Context, s *lathe.Schedule) error {
 	if err != nil {
 		return fmt.Errorf("encode trigger: %w", err)
 	}
-	spec := string(s.Spec)
-	if spec == "" {
-		spec = "null"
+	spec, err := json.Marshal(s.Spec)
+	if err != nil {
+		return fmt.Errorf("encode the job of schedule %s: %w", s.Name, err)
 	}
 	_, err = db.exec(ctx, `INSERT INTO schedules (`+scheduleCols+`, trigger_type, data_name)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.WorkspaceID, s.Workspace, s.Name, s.DisplayName, s.Description, encodeTags(s.Tags), s.Kind, spec, string(trig), boolInt(s.Enabled),
+		s.ID, s.WorkspaceID, s.Workspace, s.Name, s.DisplayName, s.Description, encodeTags(s.Tags), s.Kind, string(spec), string(trig), boolInt(s.Enabled),
 		msPtr(s.NextFireAt), msPtr(s.LastFiredAt), s.LastJob, s.LastError, s.LastDataVersion, ms(s.CreatedAt), s.CreatedBy, s.CreatedByID, ms(s.UpdatedAt),
 		s.Trigger.Type, s.Trigger.Data)
 	if err = db.conflict(err, "schedule %q exists already in this workspace; choose another name, or delete it first with `lathe schedule delete %s`", s.Name, s.Name); err != nil {

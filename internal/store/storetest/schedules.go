@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 func mkSchedule(ws *lathe.Workspace, name string, tr lathe.ScheduleTrigger, next *time.Time) *lathe.Schedule {
 	return &lathe.Schedule{WorkspaceID: ws.ID, Workspace: ws.Name, ID: lathe.NewID(), Name: name, DisplayName: "Nightly " + name,
 		Description: "retrain", Tags: map[string]string{"team": "risk"}, Kind: lathe.ScheduleCommand,
-		Spec: json.RawMessage(`{"command":"echo hi","resources":{}}`), Trigger: tr, Enabled: true, NextFireAt: next,
+		Spec: map[string]any{"command": "echo hi", "resources": map[string]any{}}, Trigger: tr, Enabled: true, NextFireAt: next,
 		CreatedAt: t0, CreatedBy: "ann", CreatedByID: "u1", UpdatedAt: t0}
 }
 
