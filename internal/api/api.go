@@ -109,6 +109,8 @@ type Options struct {
 	Tracking   Tracking
 	Data       Data
 	Jobs       Jobs
+	// Pipelines serves pipeline jobs and components.
+	Pipelines Pipelines
 	// Studio, if set, serves the web UI under /ui/ (and / redirects there).
 	Studio http.Handler
 	// Extra routes from other surfaces (the MLflow API), run through the

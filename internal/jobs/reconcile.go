@@ -28,6 +28,9 @@ func (s *Service) reconcile(ctx context.Context) error {
 		byJob[l.JobID] = l
 	}
 	for _, j := range jobs {
+		if j.Type == lathe.JobTypePipeline {
+			continue // run by the pipeline controller, which reconciles its own
+		}
 		if j.Status == lathe.JobQueued {
 			p, err := s.pool(ctx, j.WorkspaceID, j.Compute)
 			if err != nil {

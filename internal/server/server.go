@@ -31,6 +31,7 @@ import (
 	"github.com/latheml/lathe/internal/data"
 	"github.com/latheml/lathe/internal/jobs"
 	"github.com/latheml/lathe/internal/mlflowapi"
+	"github.com/latheml/lathe/internal/pipelines"
 	"github.com/latheml/lathe/internal/store"
 	"github.com/latheml/lathe/internal/store/postgres"
 	"github.com/latheml/lathe/internal/store/sqlite"
@@ -56,6 +57,7 @@ type Server struct {
 	studio     *web.Studio
 	tracking   *tracking.Service
 	jobs       *jobs.Service
+	pipelines  *pipelines.Service
 	holder     string
 	ln         net.Listener
 	adminToken string
@@ -117,6 +119,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if s.jobs, err = s.newJobs(dataSvc, cont); err != nil {
 		return nil, err
 	}
+	s.pipelines = s.newPipelines(dataSvc)
 	s.studio, err = web.New(web.Options{
 		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
 		Audit: s.audit, Data: studioData{s.access, cont}, Tracking: s.tracking, DataAssets: dataSvc, Jobs: s.jobs, Logger: log, Now: now,
@@ -144,6 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Tracking:   s.tracking,
 		Data:       dataSvc,
 		Jobs:       s.jobs,
+		Pipelines:  s.pipelines,
 		Studio:     s.studio,
 		Extra:      mlflow.Routes(),
 		Info: api.Info{
@@ -204,6 +208,7 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	g.Go(func() error { return s.sweepSessions(gctx, time.Hour) })
 	g.Go(func() error { return s.jobs.Run(gctx) })
+	g.Go(func() error { return s.pipelines.Run(gctx) })
 	// The audit writer stops after the HTTP server has drained, so the
 	// requests finishing during a graceful stop are still batched.
 	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
