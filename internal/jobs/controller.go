@@ -35,9 +35,16 @@ type slot struct {
 
 func slotKey(jobID string, attempt int) string { return jobID + "#" + strconv.Itoa(attempt) }
 
-// enqueue adds a queued job to the controller's queue.
+// enqueue adds a queued job to the controller's queue, once: a job
+// submitted while the controller reconciles is found in the store too.
 func (s *Service) enqueue(j *lathe.Job, p poolInfo) {
 	s.mu.Lock()
+	for _, q := range s.pending {
+		if q.ID == j.ID {
+			s.mu.Unlock()
+			return
+		}
+	}
 	s.seq++
 	s.pending = append(s.pending, &pendingJob{Pending{ID: j.ID, Workspace: j.WorkspaceID, Pool: poolKey(j.WorkspaceID, j.Compute),
 		Machine: machinePool(p.backend), Need: need(j.Spec.Resources), Seq: s.seq}})
