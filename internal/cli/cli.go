@@ -140,9 +140,11 @@ LATHE_URL and LATHE_TOKEN.`,
 	pf.StringVar(&a.url, "url", "", "server URL (default: from 'lathe login', LATHE_URL, or http://127.0.0.1:8080)")
 	pf.StringVar(&a.token, "token", "", "API token (default: from 'lathe login' or LATHE_TOKEN)")
 	pf.StringVarP(&a.workspace, "workspace", "w", "", "workspace (default: from 'lathe login', LATHE_WORKSPACE, or default)")
+	root.AddCommand(a.componentCmd())
 	root.AddCommand(a.versionCmd(), a.upCmd(), a.demoCmd(), a.loginCmd(), a.infoCmd(), a.blobCmd(),
 		a.workspaceCmd(), a.userCmd(), a.tokenCmd(), a.roleCmd(), a.auditCmd(), a.experimentCmd(), a.runCmd(), a.dataCmd(), a.datastoreCmd(), a.execCmd(),
 		a.jobCmd(), a.environmentCmd(), a.computeCmd())
+	root.AddCommand(a.scheduleCmd())
 	return root
 }
 

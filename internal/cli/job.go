@@ -30,14 +30,14 @@ The command's MLflow calls log to the job's own run: the job gets
 MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLFLOW_RUN_ID and
 MLFLOW_EXPERIMENT_ID. See docs/jobs.md.`,
 	}
-	cmd.AddCommand(a.jobCreateCmd(), a.jobListCmd(), a.jobShowCmd(), a.jobStreamCmd(), a.jobCancelCmd(), a.jobDownloadCmd())
+	cmd.AddCommand(a.jobCreateCmd(), a.jobListCmd(), a.jobShowCmd(), a.jobStreamCmd(), a.jobCancelCmd(), a.jobDownloadCmd(), a.jobCacheCmd())
 	return cmd
 }
 
 func (a *app) jobCreateCmd() *cobra.Command {
 	var file, name string
 	var sets []string
-	var stream bool
+	var stream, forceRerun bool
 	var parallel int
 	cmd := &cobra.Command{
 		Use:   "create -f job.yml",
@@ -56,6 +56,12 @@ http(s) URLs) are passed to the server, which resolves them.
 A string input set to "" and used only inside $[[ ... ]] is left unset, so
 its fragment is dropped from the command.
 
+A pipelineJob YAML (type: pipeline, jobs:) is submitted as a pipeline: its
+component files (component: ./train.yml) are registered anonymously by content
+digest, code folders and local inputs uploaded; --stream then shows a table of
+its steps (state, duration, job, reused from) until it ends. See
+docs/pipelines.md.
+
 With --stream the job's log is printed as it runs and the command exits with
 the job: 0 when it completed, 1 when it failed or was canceled. With -o json
 the log goes to stderr and the ended job, as JSON, to stdout.`,
@@ -63,11 +69,16 @@ the log goes to stderr and the ended job, as JSON, to stdout.`,
   lathe job create -f job.yml --stream
   lathe job create -f job.yml --stream -o json > job.json   # log on stderr
   lathe job create -f job.yml --set inputs.learning_rate=0.01 --set inputs.epochs=20
-  lathe job create -f job.yml --name train-2024-06-01 -o json`,
+  lathe job create -f job.yml --name train-2024-06-01 -o json
+  lathe job create -f pipeline.yml --stream               # a pipeline: live table of steps
+  lathe job create -f pipeline.yml --force-rerun          # run every step again`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
 				return &usageError{lathe.Errorf(lathe.EINVALID, "give the job's YAML with -f job.yml (see lathe job create --help)")}
+			}
+			if isPipelineFile(file) {
+				return a.createPipeline(cmd.Context(), file, name, sets, forceRerun, stream, parallel)
 			}
 			j, err := readJobFile(file, sets)
 			if err != nil {
@@ -107,6 +118,7 @@ the log goes to stderr and the ended job, as JSON, to stdout.`,
 	f.StringVarP(&name, "name", "n", "", "the job's name (default: the YAML's name, or a generated one)")
 	f.StringArrayVar(&sets, "set", nil, "set a field before submitting: key=value, e.g. inputs.lr=0.1 (repeatable)")
 	f.BoolVarP(&stream, "stream", "s", false, "print the job's log until it ends; exit 1 if it failed or was canceled")
+	f.BoolVar(&forceRerun, "force-rerun", false, "pipelines: run every step even when an earlier run could be reused")
 	f.IntVar(&parallel, "parallel", 4, "uploads in flight")
 	return cmd
 }
@@ -268,6 +280,8 @@ type JobDetail struct {
 	URL     string             `json:"url"`
 	Events  []lathe.JobEvent   `json:"events"`
 	Lineage []lathe.JobLineage `json:"lineage"`
+	// Steps are a pipeline job's steps in run order.
+	Steps []lathe.PipelineStep `json:"steps,omitempty"`
 }
 
 func (a *app) jobShowCmd() *cobra.Command {
@@ -299,6 +313,13 @@ func (a *app) jobShowCmd() *cobra.Command {
 			}
 			if d.Lineage == nil {
 				d.Lineage = []lathe.JobLineage{}
+			}
+			if j.Type == lathe.JobTypePipeline {
+				ps, err := c.PipelineSteps(ctx, ws, j.Name)
+				if err != nil {
+					return err
+				}
+				d.Steps = ps.Items
 			}
 			return a.print(d, func() table { return jobTable(&d) })
 		},
@@ -383,6 +404,7 @@ func jobTable(d *JobDetail) table {
 	}
 	add("log", fmt.Sprintf("%d lines (%s)", j.LogLines, bytesHuman(j.LogBytes)))
 	add("url", d.URL)
+	stepRows(&t, d.Steps)
 	for _, e := range d.Events {
 		line := e.Status
 		if e.Message != "" {
