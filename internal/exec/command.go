@@ -62,9 +62,14 @@ func (w *wrapper) commandEnv(env *runEnv, values map[string]string) ([]string, [
 	set("LATHE_ATTEMPT", strconv.Itoa(j.Attempt))
 	set("LATHE_RUN_ID", j.RunID)
 	set("TMPDIR", filepath.Join(w.o.Dir, "tmp"))
-	if w.o.BinDir != "" {
-		// `lathe` in a command (the built-in components) is this binary.
-		p := w.o.BinDir
+	// The environment's bin (a virtual environment) comes first, then this
+	// binary's folder, so `lathe` in a command (the built-in components) is
+	// this binary.
+	for _, dir := range []string{w.o.BinDir, env.path} {
+		if dir == "" {
+			continue
+		}
+		p := dir
 		if old := vars["PATH"]; old != "" {
 			p += string(filepath.ListSeparator) + old
 		}

@@ -21,7 +21,9 @@ type runEnv struct {
 	label  string
 	prefix []string // argv before the shell (a container runtime's run)
 	shell  string   // the shell inside: /bin/sh on the host, sh in an image
-	vars   []string // variables the environment adds (PATH, VIRTUAL_ENV)
+	vars   []string // variables the environment adds (VIRTUAL_ENV)
+	// path is put first on the command's PATH (a virtual environment's bin).
+	path string
 	// pass lists variables to hand through to a container.
 	pass bool
 	// stop stops the environment's side of the command (a container).
@@ -41,7 +43,7 @@ func (w *wrapper) environment(ctx context.Context) (*runEnv, error) {
 			return nil, err
 		}
 		return &runEnv{label: "python " + spec.Digest().Hex()[:12], shell: "/bin/sh",
-			vars: []string{"PATH=" + filepath.Join(dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"), "VIRTUAL_ENV=" + dir}}, nil
+			path: filepath.Join(dir, "bin"), vars: []string{"VIRTUAL_ENV=" + dir}}, nil
 	case lathe.EnvImage:
 		return w.imageEnv(spec)
 	}
@@ -158,8 +160,8 @@ func (w *wrapper) tool(ctx context.Context, name string, args ...string) ([]stri
 // pipFailure explains a failed pip install: a package index that cannot
 // be reached is named as such, with what to do.
 func (w *wrapper) pipFailure(ctx context.Context, spec lathe.EnvironmentSpec, tail []string, err error) error {
-	index := firstOf(os.Getenv("PIP_INDEX_URL"), "https://pypi.org/simple/")
-	pkgs := strings.Join(spec.Packages, ", ")
+	index, pkgList := pipIndex(spec.Packages, w.o.Environ)
+	pkgs := strings.Join(pkgList, ", ")
 	if len(pkgs) > 300 {
 		pkgs = pkgs[:300] + "…"
 	}
@@ -169,6 +171,34 @@ func (w *wrapper) pipFailure(ctx context.Context, spec lathe.EnvironmentSpec, ta
 			index, perr, pkgs)
 	}
 	return userFail("could not build the python environment: pip install failed (%v) for %s: %s", err, pkgs, strings.Join(tail, " / "))
+}
+
+// pipIndex returns the package index pip used: an --index-url (-i) line
+// of the requirements, else PIP_INDEX_URL of the build's environment,
+// else PyPI; and the requirement lines that name packages.
+func pipIndex(lines, environ []string) (index string, pkgs []string) {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "PIP_INDEX_URL="); ok && v != "" {
+			index = v
+		}
+	}
+	var fromLines string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 0:
+		case (f[0] == "--index-url" || f[0] == "-i") && len(f) > 1:
+			fromLines = f[1]
+		case strings.HasPrefix(f[0], "--index-url="):
+			fromLines = strings.TrimPrefix(f[0], "--index-url=")
+		case strings.HasPrefix(f[0], "-i") && len(f[0]) > 2 && !strings.HasPrefix(f[0], "--"):
+			fromLines = f[0][2:]
+		case strings.HasPrefix(f[0], "-"):
+		default:
+			pkgs = append(pkgs, l)
+		}
+	}
+	return firstOf(fromLines, firstOf(index, "https://pypi.org/simple/")), pkgs
 }
 
 // probe checks that a package index answers.

@@ -164,9 +164,11 @@ func (w *wrapper) run(ctx context.Context) client.Completion {
 	host, _ := os.Hostname()
 	w.system("job %s, attempt %d, on %s in %s", j.Name, j.Attempt, host, w.o.Dir)
 	fail := func(err error) client.Completion {
-		kind := kindOf(err)
-		w.system("the job failed before its command ran: %v", lathe.ErrorMessage(err))
-		return client.Completion{Failure: kind, Reason: lathe.ErrorMessage(err)}
+		// Every error here is for the job's owner (lathe.ErrorMessage would
+		// hide the ones that are not *lathe.Error, as the server does).
+		kind, msg := kindOf(err), err.Error()
+		w.system("the job failed before its command ran: %s", msg)
+		return client.Completion{Failure: kind, Reason: msg}
 	}
 	start := time.Now()
 	values, optional, err := w.stage(ctx)
