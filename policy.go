@@ -37,6 +37,8 @@ const (
 	ActEnvironmentWrite = "environment.write"
 	ActTrackingRead     = "tracking.read"
 	ActTrackingWrite    = "tracking.write"
+	ActScheduleRead     = "schedule.read"
+	ActScheduleWrite    = "schedule.write"
 	// ActSignedUpload is an upload authorised by a signature in its URL
 	// (multipart artifact parts), checked by the handler itself.
 	ActSignedUpload = "upload.signed"
@@ -90,6 +92,8 @@ var policy = map[string]Rule{
 	ActJobExec:          {Need: NeedRole, Role: RoleDataScientist},
 	ActEnvironmentRead:  {Need: NeedRole, Role: RoleReader},
 	ActEnvironmentWrite: {Need: NeedRole, Role: RoleDataScientist},
+	ActScheduleRead:     {Need: NeedRole, Role: RoleReader},
+	ActScheduleWrite:    {Need: NeedRole, Role: RoleDataScientist},
 	ActRoleWrite:        {Need: NeedRole, Role: RoleOwner},
 	ActWorkspaceDelete:  {Need: NeedRole, Role: RoleOwner},
 }

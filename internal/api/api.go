@@ -111,6 +111,8 @@ type Options struct {
 	Jobs       Jobs
 	// Pipelines serves pipeline jobs and components.
 	Pipelines Pipelines
+	// Schedules keeps and fires schedules.
+	Schedules Schedules
 	// Studio, if set, serves the web UI under /ui/ (and / redirects there).
 	Studio http.Handler
 	// Extra routes from other surfaces (the MLflow API), run through the

@@ -94,7 +94,7 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: ws + "/blobs/exists", ID: "blobsExist", Tag: "blobs", Action: lathe.ActDataRead,
 			Summary: "Which of up to 1000 digests the workspace holds, in order.", ReadOnly: true,
 			Body: ExistsRequest{}, Response: ExistsResponse{}, Handler: a.blobsExist},
-	}, append(append(append(append(a.dataRoutes(), a.jobRoutes()...), a.environmentRoutes()...), a.computeRoutes()...), a.pipelineRoutes()...)...)
+	}, append(append(append(append(append(a.dataRoutes(), a.jobRoutes()...), a.environmentRoutes()...), a.computeRoutes()...), a.pipelineRoutes()...), a.scheduleRoutes()...)...)
 }
 
 var pageParams = []Param{

@@ -9,10 +9,10 @@ import (
 	"github.com/latheml/lathe/internal/store"
 )
 
-// CreateRequest creates a schedule: Azure's schedule YAML with its
+// ScheduleRequest creates a schedule: Azure's schedule YAML with its
 // create_job already resolved by the client (code uploaded, local inputs
 // registered), as the job request Kind says.
-type CreateRequest struct {
+type ScheduleRequest struct {
 	Name        string            `json:"name"`
 	DisplayName string            `json:"display_name,omitempty"`
 	Description string            `json:"description,omitempty"`
@@ -27,7 +27,7 @@ type CreateRequest struct {
 
 // Create validates and stores a schedule owned by p: its jobs are
 // submitted as p.
-func (s *Service) Create(ctx context.Context, ws *lathe.Workspace, p lathe.Principal, req CreateRequest) (*lathe.Schedule, error) {
+func (s *Service) Create(ctx context.Context, ws *lathe.Workspace, p lathe.Principal, req ScheduleRequest) (*lathe.Schedule, error) {
 	if err := lathe.ValidateName("schedule", req.Name); err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ const spec = `{"command":"python train.py --data ${{inputs.train}}","inputs":{"t
 
 func (e *env) create(t *testing.T, s *schedules.Service, name string, tr lathe.ScheduleTrigger, disabled bool) *lathe.Schedule {
 	t.Helper()
-	sc, err := s.Create(t.Context(), e.ws, ann, schedules.CreateRequest{Name: name, Spec: json.RawMessage(spec), Trigger: tr, Disabled: disabled})
+	sc, err := s.Create(t.Context(), e.ws, ann, schedules.ScheduleRequest{Name: name, Spec: json.RawMessage(spec), Trigger: tr, Disabled: disabled})
 	if err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
@@ -352,19 +352,19 @@ func TestCreateRefuses(t *testing.T) {
 	cron := lathe.ScheduleTrigger{Type: lathe.TriggerCron, Expression: "0 * * * *"}
 	tests := []struct {
 		name    string
-		req     schedules.CreateRequest
+		req     schedules.ScheduleRequest
 		code    string
 		mention string
 	}{
-		{"bad name", schedules.CreateRequest{Name: "a b", Spec: json.RawMessage(spec), Trigger: cron}, lathe.EINVALID, "schedule"},
-		{"bad cron", schedules.CreateRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "cron", Expression: "61 * * * *"}}, lathe.EINVALID, "minute"},
-		{"unknown zone", schedules.CreateRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "cron", Expression: "0 * * * *", TimeZone: "Moon Time"}}, lathe.EINVALID, "Moon Time"},
-		{"no job", schedules.CreateRequest{Name: "x", Trigger: cron}, lathe.EINVALID, "create_job"},
-		{"bad job", schedules.CreateRequest{Name: "x", Spec: json.RawMessage(`{"command":""}`), Trigger: cron}, lathe.EINVALID, "command is empty"},
-		{"unknown kind", schedules.CreateRequest{Name: "x", Kind: "sweep", Spec: json.RawMessage(spec), Trigger: cron}, lathe.EUNSUPPORTED, "sweep"},
-		{"data trigger without input", schedules.CreateRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "data", Data: "bank"}}, lathe.EINVALID, "names no input"},
-		{"data trigger on an undeclared input", schedules.CreateRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "data", Data: "bank", Input: "eval"}}, lathe.EINVALID, `"eval" is not an input`},
-		{"data trigger with a cron", schedules.CreateRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "data", Data: "bank", Input: "train", Expression: "* * * * *"}}, lathe.EINVALID, "remove the cron"},
+		{"bad name", schedules.ScheduleRequest{Name: "a b", Spec: json.RawMessage(spec), Trigger: cron}, lathe.EINVALID, "schedule"},
+		{"bad cron", schedules.ScheduleRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "cron", Expression: "61 * * * *"}}, lathe.EINVALID, "minute"},
+		{"unknown zone", schedules.ScheduleRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "cron", Expression: "0 * * * *", TimeZone: "Moon Time"}}, lathe.EINVALID, "Moon Time"},
+		{"no job", schedules.ScheduleRequest{Name: "x", Trigger: cron}, lathe.EINVALID, "create_job"},
+		{"bad job", schedules.ScheduleRequest{Name: "x", Spec: json.RawMessage(`{"command":""}`), Trigger: cron}, lathe.EINVALID, "command is empty"},
+		{"unknown kind", schedules.ScheduleRequest{Name: "x", Kind: "sweep", Spec: json.RawMessage(spec), Trigger: cron}, lathe.EUNSUPPORTED, "sweep"},
+		{"data trigger without input", schedules.ScheduleRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "data", Data: "bank"}}, lathe.EINVALID, "names no input"},
+		{"data trigger on an undeclared input", schedules.ScheduleRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "data", Data: "bank", Input: "eval"}}, lathe.EINVALID, `"eval" is not an input`},
+		{"data trigger with a cron", schedules.ScheduleRequest{Name: "x", Spec: json.RawMessage(spec), Trigger: lathe.ScheduleTrigger{Type: "data", Data: "bank", Input: "train", Expression: "* * * * *"}}, lathe.EINVALID, "remove the cron"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -376,7 +376,7 @@ func TestCreateRefuses(t *testing.T) {
 		})
 	}
 	e.create(t, s, "taken", cron, false)
-	if _, err := s.Create(t.Context(), e.ws, ann, schedules.CreateRequest{Name: "taken", Spec: json.RawMessage(spec), Trigger: cron}); lathe.ErrorCode(err) != lathe.ECONFLICT {
+	if _, err := s.Create(t.Context(), e.ws, ann, schedules.ScheduleRequest{Name: "taken", Spec: json.RawMessage(spec), Trigger: cron}); lathe.ErrorCode(err) != lathe.ECONFLICT {
 		t.Fatalf("duplicate name: %v", err)
 	}
 	if err := s.Delete(t.Context(), e.ws.ID, "taken"); err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/latheml/lathe/internal/jobs"
 	"github.com/latheml/lathe/internal/mlflowapi"
 	"github.com/latheml/lathe/internal/pipelines"
+	"github.com/latheml/lathe/internal/schedules"
 	"github.com/latheml/lathe/internal/store"
 	"github.com/latheml/lathe/internal/store/postgres"
 	"github.com/latheml/lathe/internal/store/sqlite"
@@ -58,6 +59,7 @@ type Server struct {
 	tracking   *tracking.Service
 	jobs       *jobs.Service
 	pipelines  *pipelines.Service
+	schedules  *schedules.Service
 	holder     string
 	ln         net.Listener
 	adminToken string
@@ -120,6 +122,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s.pipelines = s.newPipelines(dataSvc)
+	s.schedules = s.newSchedules()
 	s.studio, err = web.New(web.Options{
 		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
 		Audit: s.audit, Data: studioData{s.access, cont}, Tracking: s.tracking, DataAssets: dataSvc, Jobs: s.jobs, Logger: log, Now: now,
@@ -148,6 +151,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Data:       dataSvc,
 		Jobs:       s.jobs,
 		Pipelines:  s.pipelines,
+		Schedules:  s.schedules,
 		Studio:     s.studio,
 		Extra:      mlflow.Routes(),
 		Info: api.Info{
@@ -209,6 +213,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.sweepSessions(gctx, time.Hour) })
 	g.Go(func() error { return s.jobs.Run(gctx) })
 	g.Go(func() error { return s.pipelines.Run(gctx) })
+	g.Go(func() error { return s.schedules.Run(gctx) })
 	// The audit writer stops after the HTTP server has drained, so the
 	// requests finishing during a graceful stop are still batched.
 	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
