@@ -159,7 +159,7 @@ func TestDemoExits(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo --exit: code %d\n%s\n%s", code, out, stderr)
 	}
-	for _, want := range []string{"demo: server at http://127.0.0.1:", "[1/", "governance:", "/ui/signin?code=", "data:", "digest verified", "training:", "completed on local", "test ROC AUC"} {
+	for _, want := range []string{"demo: server at http://127.0.0.1:", "[1/", "governance:", "/ui/signin?code=", "data:", "digest verified", "training:", "pipeline ", "reused from", "test ROC AUC"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -86,7 +86,7 @@ func (a *app) runDemo(ctx context.Context, dataDir, addr string, exit, keep bool
 	if runErr == nil && !exit {
 		fmt.Fprintf(a.io.Out, "\nAll stages done. Lathe is serving on %s\n", srv.URL())
 		fmt.Fprintf(a.io.Out, "  studio:   %s  (sign in as %s, once)\n", env.Facts["signin"], demo.DemoUser)
-		fmt.Fprintf(a.io.Out, "            then the training job: %s\n", env.Facts["job_page"])
+		fmt.Fprintf(a.io.Out, "            then the training pipeline: %s\n", env.Facts["job_page"])
 		fmt.Fprintf(a.io.Out, "            and its tracked run:  %s\n", env.Facts["run_page"])
 		fmt.Fprintf(a.io.Out, "  MLflow:   MLFLOW_TRACKING_URI=%s/w/%s MLFLOW_TRACKING_TOKEN=$(cat %s) python train.py\n", srv.URL(), demo.DemoWorkspace, srv.AdminTokenPath())
 		fmt.Fprintf(a.io.Out, "  CLI:      export LATHE_URL=%s LATHE_TOKEN=$(cat %s)\n", srv.URL(), srv.AdminTokenPath())

@@ -66,7 +66,7 @@ func Stages() []Stage {
 	return []Stage{
 		{Name: "governance", Summary: "create a workspace and a data scientist in it, with a studio sign-in link", Run: governance},
 		{Name: "data", Summary: "register the bank-marketing splits as data assets, uploaded once and profiled", Run: registerData},
-		{Name: "training", Summary: "train and evaluate as command jobs on local compute; the built-in components log to MLflow runs over its REST API", Run: train},
+		{Name: "training", Summary: "a prep → train → evaluate pipeline of built-in components, each step a command job on local compute logging to MLflow; run twice, the second reuses every step", Run: train},
 	}
 }
 

@@ -3,63 +3,87 @@ package demo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/latheml/lathe"
 	"github.com/latheml/lathe/internal/client"
 )
 
-// train runs the training as command jobs on local compute, as a data
-// scientist would with `lathe job create -f job.yml`: a job that trains
-// gradient-boosted trees with the built-in train_tabular component on the
-// registered train and validation assets and writes the model as an output,
-// then a job that evaluates that output on the test asset. Both log to
-// their own MLflow runs in the term-deposit experiment; no Python anywhere.
+// PipelineYAML is the demo's training pipeline, an Azure ML pipelineJob:
+// prep splits the registered training asset into train and validation,
+// train fits gradient-boosted trees on them, evaluate scores the model on
+// the registered test asset. Every step is a built-in component, a
+// command job on local compute that logs to its own MLflow run.
+const PipelineYAML = `$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+display_name: term-deposit training
+experiment_name: term-deposit
+description: prep → train → evaluate on the bank-marketing data assets, with the built-in components
+inputs:
+  raw: {type: uri_file, path: azureml:bank-marketing-train@latest}
+  test: {type: uri_file, path: azureml:bank-marketing-test@latest}
+outputs:
+  model: {type: custom_model}
+settings:
+  default_compute: azureml:local
+jobs:
+  prep:
+    component: azureml:lathe.split_data@latest
+    inputs:
+      data: ${{parent.inputs.raw}}
+      label: y
+      test_fraction: 0
+      validation_fraction: 0.15
+  train:
+    component: azureml:lathe.train_tabular@latest
+    inputs:
+      train: ${{parent.jobs.prep.outputs.train}}
+      validation: ${{parent.jobs.prep.outputs.validation}}
+      label: y
+      algorithm: gbdt
+      n_estimators: 150
+      learning_rate: 0.1
+    outputs:
+      model: ${{parent.outputs.model}}
+  evaluate:
+    component: azureml:lathe.evaluate@latest
+    inputs:
+      model: ${{parent.jobs.train.outputs.model}}
+      data: ${{parent.inputs.test}}
+`
+
+// train runs the training pipeline twice: the first submission runs every
+// step; the second finds each step's cache key (component, code,
+// environment and input digests) already completed and reuses them all.
 func train(ctx context.Context, e *Env) error {
 	c, ws := e.Client, e.Workspace
-	str := func(s string) *string { return &s }
-	trainJob, err := runJob(ctx, e, lathe.JobSpec{
-		DisplayName:    "train gbdt on bank marketing",
-		ExperimentName: "term-deposit",
-		Command: "lathe exec builtin train_tabular --train ${{inputs.train}} --validation ${{inputs.validation}} " +
-			"--label ${{inputs.label}} --algorithm gbdt --n-estimators ${{inputs.n_estimators}} " +
-			"--learning-rate ${{inputs.learning_rate}} --max-leaves 31 --seed 7 --model ${{outputs.model}}",
-		Inputs: map[string]lathe.JobInput{
-			"train":         {Type: lathe.DataURIFile, Path: "azureml:bank-marketing-train@latest"},
-			"validation":    {Type: lathe.DataURIFile, Path: "azureml:bank-marketing-validation@latest"},
-			"label":         {Type: lathe.InputString, Value: str("y")},
-			"n_estimators":  {Type: lathe.InputInteger, Value: str("150")},
-			"learning_rate": {Type: lathe.InputNumber, Value: str("0.1")},
-		},
-		Outputs: map[string]lathe.JobOutput{"model": {Type: lathe.ModelCustom, Name: "term-deposit-model"}},
-		Tags:    map[string]string{"stage": "demo"},
-	})
+	first, steps, err := runPipeline(ctx, e)
 	if err != nil {
 		return err
 	}
-	e.Facts["train_job"] = trainJob.Name
-	out, err := c.JobOutput(ctx, ws, trainJob.Name, "model")
+	var trainJob, evalJob string
+	for _, st := range steps {
+		switch st.Step {
+		case "train":
+			trainJob = st.Job
+		case "evaluate":
+			evalJob = st.Job
+		}
+	}
+	tj, err := c.Job(ctx, ws, trainJob)
 	if err != nil {
 		return err
 	}
-	e.Say("model output registered as %s:%s (%d files), reachable as %s", out.Name, out.Version, out.Files, lathe.JobOutputURI(trainJob.Name, "model"))
-
-	evalJob, err := runJob(ctx, e, lathe.JobSpec{
-		DisplayName:    "evaluate on the held-out test set",
-		ExperimentName: "term-deposit",
-		Command:        "lathe exec builtin evaluate --model ${{inputs.model}} --data ${{inputs.test}} --output ${{outputs.evaluation}}",
-		Inputs: map[string]lathe.JobInput{
-			"model": {Type: lathe.ModelCustom, Path: lathe.JobOutputURI(trainJob.Name, "model")},
-			"test":  {Type: lathe.DataURIFile, Path: "azureml:bank-marketing-test@latest"},
-		},
-		Outputs: map[string]lathe.JobOutput{"evaluation": {Type: lathe.DataURIFolder}},
-	})
+	ej, err := c.Job(ctx, ws, evalJob)
 	if err != nil {
 		return err
 	}
-	e.Facts["run_id"], e.Facts["experiment_id"] = trainJob.RunID, trainJob.ExperimentID
-	e.Facts["run_page"] = e.URL + "/ui/w/" + ws + "/runs/" + trainJob.RunID
-	e.Facts["job_page"] = e.URL + "/ui/w/" + ws + "/jobs/" + trainJob.Name
+	out, err := c.JobOutput(ctx, ws, first.Name, "model")
+	if err != nil {
+		return err
+	}
+	e.Say("model registered as %s:%s (%d files), reachable as %s", out.Name, out.Version, out.Files, lathe.JobOutputURI(first.Name, "model"))
 	var run struct {
 		Run struct {
 			Data struct {
@@ -70,7 +94,7 @@ func train(ctx context.Context, e *Env) error {
 			} `json:"data"`
 		} `json:"run"`
 	}
-	if err := c.MLflow(ctx, ws, "GET", "/mlflow/runs/get?run_id="+evalJob.RunID, nil, &run); err != nil {
+	if err := c.MLflow(ctx, ws, "GET", "/mlflow/runs/get?run_id="+ej.RunID, nil, &run); err != nil {
 		return err
 	}
 	got := map[string]float64{}
@@ -79,43 +103,68 @@ func train(ctx context.Context, e *Env) error {
 	}
 	auc, ok := got["test_roc_auc"]
 	if !ok {
-		return fmt.Errorf("the evaluation job %s logged no test_roc_auc", evalJob.Name)
+		return fmt.Errorf("the evaluate step (job %s) logged no test_roc_auc", evalJob)
 	}
-	e.Say("test ROC AUC %.4f, PR AUC %.4f, accuracy %.4f (logged by job %s)", auc, got["test_pr_auc"], got["test_accuracy"], evalJob.Name)
+	e.Say("test ROC AUC %.4f, PR AUC %.4f, accuracy %.4f on the held-out test asset", auc, got["test_pr_auc"], got["test_accuracy"])
+	e.Facts["run_id"], e.Facts["experiment_id"] = tj.RunID, tj.ExperimentID
+	e.Facts["run_page"] = e.URL + "/ui/w/" + ws + "/runs/" + tj.RunID
+	e.Facts["job_page"] = e.URL + "/ui/w/" + ws + "/jobs/" + first.Name
+
+	e.Say("submitting the same pipeline again: unchanged steps are reused")
+	_, again, err := runPipeline(ctx, e)
+	if err != nil {
+		return err
+	}
+	reused := 0
+	for _, st := range again {
+		if st.Reused {
+			reused++
+		}
+	}
+	if reused != len(again) {
+		return fmt.Errorf("the second submission reused %d of %d steps, want all", reused, len(again))
+	}
 	return nil
 }
 
-// runJob submits a command job, waits for it to end and reports it; a job
-// that does not complete is an error carrying its reason and log tail.
-func runJob(ctx context.Context, e *Env, sp lathe.JobSpec) (*lathe.Job, error) {
+// runPipeline submits the demo pipeline, waits for it to end and reports
+// its steps; a pipeline that does not complete is an error with the
+// failing step's reason.
+func runPipeline(ctx context.Context, e *Env) (*lathe.Job, []lathe.PipelineStep, error) {
 	c, ws := e.Client, e.Workspace
-	j, err := c.CreateJob(ctx, ws, client.SubmitRequest{Spec: sp})
+	start := time.Now()
+	j, err := c.CreatePipelineJob(ctx, ws, client.PipelineRequest{Spec: lathe.PipelineSpec{File: "pipeline.yml", YAML: PipelineYAML}})
 	if err != nil {
-		return nil, fmt.Errorf("submit %q: %w", sp.DisplayName, err)
+		return nil, nil, fmt.Errorf("submit the training pipeline: %w", err)
 	}
 	for !lathe.JobTerminal(j.Status) {
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 		if j, err = c.Job(ctx, ws, j.Name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	took := time.Duration(0)
-	if j.EndedAt != nil {
-		took = j.EndedAt.Sub(j.CreatedAt)
+	ps, err := c.PipelineSteps(ctx, ws, j.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.Say("pipeline %s %s in %s", j.Name, j.Status, time.Since(start).Round(time.Millisecond))
+	for _, st := range ps.Items {
+		took := ""
+		if st.StartedAt != nil && st.EndedAt != nil {
+			took = " in " + st.EndedAt.Sub(*st.StartedAt).Round(time.Millisecond).String()
+		}
+		how := st.State + took
+		if st.Reused {
+			how = "reused from " + st.Job
+		}
+		e.Say("  %-9s %-28s %s", st.Step, strings.TrimPrefix(st.Component, "azureml:"), how)
 	}
 	if j.Status != lathe.JobCompleted {
-		tail := ""
-		if page, err := c.JobLogs(ctx, ws, j.Name, max(0, j.LogLines-15), 15); err == nil {
-			for _, l := range page.Items {
-				tail += "\n        " + l.Text
-			}
-		}
-		return nil, fmt.Errorf("job %s (%s) ended %s: %s%s", j.Name, sp.DisplayName, j.Status, j.Reason, tail)
+		return nil, nil, fmt.Errorf("pipeline %s ended %s: %s", j.Name, j.Status, j.Reason)
 	}
-	e.Say("job %s: %s — %s on %s in %s, %d log lines", j.Name, sp.DisplayName, j.Status, j.Compute, took.Round(time.Millisecond), j.LogLines)
-	return j, nil
+	return j, ps.Items, nil
 }

@@ -161,7 +161,9 @@ func (w *wrapper) stageData(ctx context.Context, name string, in lathe.JobInput,
 		return "", fmt.Errorf("input %s (%s): %w", name, in.Data, err)
 	}
 	w.o.Logger.Debug("input staged", "input", name, "files", res.Files, "fetched", res.Fetched, "linked", res.Linked)
-	if v.Type == lathe.DataURIFile && len(m) == 1 {
+	// A uri_file gives the command the file; one passed to a uri_folder
+	// input gives the folder holding it.
+	if v.Type == lathe.DataURIFile && len(m) == 1 && in.Type != lathe.DataURIFolder {
 		return filepath.Join(target, filepath.FromSlash(m[0].Path)), nil
 	}
 	return target, nil

@@ -264,7 +264,10 @@ func checkDataType(name, want string, v *lathe.DataVersion) error {
 	switch want {
 	case lathe.DataURIFile:
 		ok = v.Type == lathe.DataURIFile
-	case lathe.DataURIFolder, lathe.ModelMLflow:
+	case lathe.DataURIFolder:
+		// A single file is staged as a folder holding it.
+		ok = v.Type == lathe.DataURIFolder || v.Type == lathe.DataMLTable || v.Type == lathe.DataURIFile
+	case lathe.ModelMLflow:
 		ok = v.Type == lathe.DataURIFolder || v.Type == lathe.DataMLTable
 	case lathe.DataMLTable:
 		ok = v.Type == lathe.DataMLTable

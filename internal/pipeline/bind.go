@@ -182,7 +182,9 @@ func compatible(from, to string) bool {
 	case isLiteral(to):
 		return to == spec.TypeString || to == spec.TypeNumber && from == spec.TypeInteger
 	}
-	return to == spec.TypeURIFolder && (from == spec.TypeMLTable || from == spec.TypeMLflowModel || from == spec.TypeCustomModel)
+	// A folder input takes any folder-shaped data, and a single file (it
+	// is staged as a folder holding that file).
+	return to == spec.TypeURIFolder && (from == spec.TypeURIFile || from == spec.TypeMLTable || from == spec.TypeMLflowModel || from == spec.TypeCustomModel)
 }
 
 func article(t string) string {

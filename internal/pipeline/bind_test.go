@@ -175,7 +175,7 @@ func TestCompatible(t *testing.T) {
 	}{
 		{"uri_folder", "uri_folder", true},
 		{"uri_folder", "uri_file", false},
-		{"uri_file", "uri_folder", false},
+		{"uri_file", "uri_folder", true},
 		{"mltable", "uri_folder", true},
 		{"mlflow_model", "uri_folder", true},
 		{"uri_folder", "mltable", false},

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/latheml/lathe"
 )
@@ -88,8 +89,10 @@ var portSchema = schema{fields: []string{"type", "description", "mode"},
 	}}
 
 // isComponentName is Azure's rule for component names: a lowercase letter,
-// then lowercase letters, digits and _.
+// then lowercase letters, digits and _. Lathe's built-in components live in
+// the reserved lathe. namespace (lathe.train_tabular).
 func isComponentName(s string) bool {
+	s = strings.TrimPrefix(s, "lathe.")
 	if s == "" || len(s) > lathe.MaxNameLen || s[0] < 'a' || s[0] > 'z' {
 		return false
 	}
