@@ -14,6 +14,8 @@ const (
 const (
 	// ScheduleCommand submits a command job; Spec is a JobSpec.
 	ScheduleCommand = "command"
+	// SchedulePipeline submits a pipeline job; Spec is a PipelineSpec.
+	SchedulePipeline = "pipeline"
 )
 
 // ScheduleTrigger says when a schedule fires. Cron and recurrence triggers
@@ -55,10 +57,11 @@ type Schedule struct {
 	DisplayName string            `json:"display_name,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
-	// Kind says what Spec holds: command (a JobSpec).
-	Kind string `json:"kind" doc:"command"`
+	// Kind says what Spec holds: command (a JobSpec) or pipeline (a
+	// PipelineSpec).
+	Kind string `json:"kind" doc:"command or pipeline"`
 	// Spec is the JSON of the job request each firing submits.
-	Spec    any             `json:"spec" doc:"the job submitted on each firing (a JobSpec for kind command)"`
+	Spec    any             `json:"spec" doc:"the job submitted on each firing (a JobSpec for kind command, a PipelineSpec for kind pipeline)"`
 	Trigger ScheduleTrigger `json:"trigger"`
 	Enabled bool            `json:"enabled"`
 	// NextFireAt is when a cron or recurrence schedule fires next; nil

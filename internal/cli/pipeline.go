@@ -65,8 +65,26 @@ func (a *app) createPipeline(ctx context.Context, file, name string, sets []stri
 	if err != nil {
 		return err
 	}
+	ps, err := a.pipelineSpec(ctx, c, ws, file, src, p, sets, force, parallel)
+	if err != nil {
+		return err
+	}
+	j, err := c.CreatePipelineJob(ctx, ws, client.PipelineRequest{Name: name, Spec: *ps})
+	if err != nil {
+		return err
+	}
+	return a.reportPipeline(ctx, c, ws, j, ps, stream)
+}
+
+// pipelineSpec prepares a parsed pipeline file for the server: it
+// registers its component files (anonymously, by digest), uploads inline
+// steps' code folders and local data inputs, and returns the request with
+// the YAML text (the server parses it again, so its errors keep their
+// file:line).
+func (a *app) pipelineSpec(ctx context.Context, c *client.Client, ws, file string, src []byte, p *spec.PipelineJob, sets []string, force bool, parallel int) (*lathe.PipelineSpec, error) {
+	var err error
 	dir := filepath.Dir(file)
-	ps := lathe.PipelineSpec{File: file, YAML: string(src), Set: sets, ForceRerun: force,
+	ps := &lathe.PipelineSpec{File: file, YAML: string(src), Set: sets, ForceRerun: force,
 		Components: map[string]string{}, Code: map[string]lathe.CodeSnapshot{}, Uploads: map[string]string{}}
 	registered := map[string]string{} // component file → name:version
 	for _, stepName := range p.StepNames() {
@@ -76,7 +94,7 @@ func (a *app) createPipeline(ctx context.Context, file, name string, sets []stri
 			reg, ok := registered[cf]
 			if !ok {
 				if reg, err = a.registerComponentFile(ctx, c, ws, cf, true, parallel); err != nil {
-					return fmt.Errorf("%s: component %s: %w", st.Pos, ref.Raw, err)
+					return nil, fmt.Errorf("%s: component %s: %w", st.Pos, ref.Raw, err)
 				}
 				registered[cf] = reg
 			}
@@ -85,7 +103,7 @@ func (a *app) createPipeline(ctx context.Context, file, name string, sets []stri
 		if st.IsInline() && st.Code != nil && st.Code.Kind == spec.RefLocal {
 			cr, err := a.snapshotCode(ctx, c, ws, localPath(dir, st.Code.Path), parallel)
 			if err != nil {
-				return fmt.Errorf("%s: code of step %s: %w", st.Pos, stepName, err)
+				return nil, fmt.Errorf("%s: code of step %s: %w", st.Pos, stepName, err)
 			}
 			ps.Code[stepName] = cr.Snapshot
 		}
@@ -93,7 +111,7 @@ func (a *app) createPipeline(ctx context.Context, file, name string, sets []stri
 			if in.Path != nil && in.Path.Kind == spec.RefLocal {
 				ref, err := a.uploadInput(ctx, c, ws, localInput{Input: k, Path: localPath(dir, in.Path.Path), Type: localDataType(in.Type)}, parallel)
 				if err != nil {
-					return fmt.Errorf("%s: jobs.%s.inputs.%s: %w", in.Pos, stepName, k, err)
+					return nil, fmt.Errorf("%s: jobs.%s.inputs.%s: %w", in.Pos, stepName, k, err)
 				}
 				ps.Uploads["jobs."+stepName+".inputs."+k] = ref
 			}
@@ -103,15 +121,16 @@ func (a *app) createPipeline(ctx context.Context, file, name string, sets []stri
 		if in.Path != nil && in.Path.Kind == spec.RefLocal {
 			ref, err := a.uploadInput(ctx, c, ws, localInput{Input: k, Path: localPath(dir, in.Path.Path), Type: localDataType(in.Type)}, parallel)
 			if err != nil {
-				return fmt.Errorf("%s: inputs.%s: %w", in.Pos, k, err)
+				return nil, fmt.Errorf("%s: inputs.%s: %w", in.Pos, k, err)
 			}
 			ps.Uploads["inputs."+k] = ref
 		}
 	}
-	j, err := c.CreatePipelineJob(ctx, ws, client.PipelineRequest{Name: name, Spec: ps})
-	if err != nil {
-		return err
-	}
+	return ps, nil
+}
+
+// reportPipeline prints a submitted pipeline, or streams its steps.
+func (a *app) reportPipeline(ctx context.Context, c *client.Client, ws string, j *lathe.Job, ps *lathe.PipelineSpec, stream bool) error {
 	res := PipelineSubmit{Job: *j, URL: jobURL(c, ws, j.Name), Uploads: ps.Uploads}
 	res.Components = map[string]string{}
 	for k, v := range ps.Components {

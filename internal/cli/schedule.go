@@ -89,11 +89,11 @@ created and passes it to the job's input --input as azureml:<asset>:<version>.
 			if err != nil {
 				return err
 			}
-			sp, err := a.resolveJob(cmd.Context(), c, ws, src, parallel)
+			kind, sp, err := a.resolveScheduleJob(cmd.Context(), c, ws, src, parallel)
 			if err != nil {
 				return err
 			}
-			req.Kind, req.Spec, req.Disabled = lathe.ScheduleCommand, sp, disabled
+			req.Kind, req.Spec, req.Disabled = kind, sp, disabled
 			sc, err := c.CreateSchedule(cmd.Context(), ws, req)
 			if err != nil {
 				return err
@@ -147,6 +147,53 @@ type jobSource struct {
 	dir     string
 	file    string
 	jobName string
+}
+
+// resolveScheduleJob turns a schedule's job into what each firing
+// submits: a pipeline file becomes a PipelineSpec (components registered
+// and local data uploaded now, as lathe job create does), anything else a
+// command JobSpec.
+func (a *app) resolveScheduleJob(ctx context.Context, c *client.Client, ws string, src jobSource, parallel int) (string, any, error) {
+	path := src.file
+	if cj := src.create; cj != nil {
+		switch {
+		case cj.Inline != nil:
+			if _, ok := cj.Inline.(*spec.PipelineJob); ok {
+				return "", nil, lathe.Errorf(lathe.EUNSUPPORTED, "%s: create_job holds a pipeline written in place; put it in its own file and give create_job: ./pipeline.yml", cj.Pos)
+			}
+			path = ""
+		case cj.File != nil:
+			path = localPath(src.dir, cj.File.Path)
+		default:
+			path = ""
+		}
+	}
+	if path == "" || !isPipelineFile(path) {
+		sp, err := a.resolveJob(ctx, c, ws, src, parallel)
+		return lathe.ScheduleCommand, sp, err
+	}
+	raw, err := readLimited(path, lathe.MaxPipelineYAML, "a pipeline spec")
+	if err != nil {
+		return "", nil, err
+	}
+	doc, err := spec.ParseKind(spec.KindPipelineJob, path, raw)
+	if err != nil {
+		return "", nil, err
+	}
+	if src.create != nil {
+		patched, err := src.create.Apply(doc)
+		if err != nil {
+			return "", nil, err
+		}
+		if patched != doc {
+			return "", nil, lathe.Errorf(lathe.EUNSUPPORTED, "%s: create_job overrides on a pipeline are not supported; write the values in %s", src.create.Pos, path)
+		}
+	}
+	ps, err := a.pipelineSpec(ctx, c, ws, path, raw, doc.(*spec.PipelineJob), nil, false, parallel)
+	if err != nil {
+		return "", nil, err
+	}
+	return lathe.SchedulePipeline, ps, nil
 }
 
 // resolveJob turns a schedule's job into the JobSpec each firing submits:
