@@ -17,6 +17,6 @@ func (s *Server) newSchedules() *schedules.Service {
 			lathe.ScheduleCommand:  schedules.Commands{Jobs: s.jobs},
 			lathe.SchedulePipeline: schedules.Pipelines{Pipelines: s.pipelines},
 		},
-		Zones:      time.LoadLocation, Now: now, Logger: s.log,
+		Zones: time.LoadLocation, Now: now, Logger: s.log,
 	})
 }
