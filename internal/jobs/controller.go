@@ -131,7 +131,7 @@ func (s *Service) schedule(ctx context.Context) {
 	for _, sl := range s.running {
 		running[sl.ws]++
 	}
-	picked := Pick(ps, free, lim, running)
+	picked := Pick(ps, free, lim, running, s.served)
 	if len(picked) == 0 {
 		s.mu.Unlock()
 		return

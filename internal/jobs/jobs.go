@@ -140,6 +140,8 @@ type Service struct {
 	kick    chan struct{}
 	// pools caches the capacity of compute targets by pool key.
 	pools map[string]poolInfo
+	// served says which workspace got a slot most recently (see Pick).
+	served map[string]int64
 }
 
 // New returns the service; Run starts its controller.
@@ -165,7 +167,7 @@ func New(o Options) *Service {
 	if o.MaxLogBytes <= 0 {
 		o.MaxLogBytes = 32 << 20
 	}
-	return &Service{o: o, hub: newHub(), running: map[string]*slot{}, kick: make(chan struct{}, 1), pools: map[string]poolInfo{}}
+	return &Service{o: o, hub: newHub(), running: map[string]*slot{}, kick: make(chan struct{}, 1), pools: map[string]poolInfo{}, served: map[string]int64{}}
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC().Truncate(time.Millisecond) }

@@ -5,7 +5,8 @@ import "sort"
 // This file is the scheduling decision, pure: which queued jobs start now,
 // given what each pool has free. Fairness is across workspaces: the
 // workspace with the fewest jobs holding slots goes first (ties: the one
-// whose next job waited longest), and within a workspace jobs start in
+// served least recently, then the one whose next job waited longest), and
+// within a workspace jobs start in
 // submission order. A workspace whose next job does not fit waits for that
 // job (no overtaking inside a workspace, so a large job is not starved by
 // small ones behind it); other workspaces go on.
@@ -46,8 +47,20 @@ type Limits map[string]bool
 
 // Pick returns the indices into pending of the jobs to start now, in the
 // order to start them. free is changed to what is left; running counts the
-// jobs each workspace holds slots for now and is updated too.
-func Pick(pending []Pending, free Pools, memLimited Limits, running map[string]int) []int {
+// jobs each workspace holds slots for now and is updated too. served holds,
+// per workspace, a counter value from its last start (larger is more
+// recent; absent is never); Pick stamps the workspaces it starts jobs for
+// with values above every one in it, so with a single slot workspaces take
+// turns instead of the oldest backlog running to its end first. served may
+// be nil.
+func Pick(pending []Pending, free Pools, memLimited Limits, running map[string]int, served map[string]int64) []int {
+	if served == nil {
+		served = map[string]int64{}
+	}
+	var stamp int64
+	for _, v := range served {
+		stamp = max(stamp, v)
+	}
 	// Queue per workspace, in submission order.
 	byWS := map[string][]int{}
 	for i, p := range pending {
@@ -65,8 +78,9 @@ func Pick(pending []Pending, free Pools, memLimited Limits, running map[string]i
 				continue
 			}
 			if ws == "" || running[w] < running[ws] ||
-				running[w] == running[ws] && (pending[q[0]].Seq < pending[byWS[ws][0]].Seq ||
-					pending[q[0]].Seq == pending[byWS[ws][0]].Seq && w < ws) {
+				running[w] == running[ws] && (served[w] < served[ws] ||
+					served[w] == served[ws] && (pending[q[0]].Seq < pending[byWS[ws][0]].Seq ||
+						pending[q[0]].Seq == pending[byWS[ws][0]].Seq && w < ws)) {
 				ws = w
 			}
 		}
@@ -89,6 +103,8 @@ func Pick(pending []Pending, free Pools, memLimited Limits, running map[string]i
 			free[p.Machine] = mf
 		}
 		running[ws]++
+		stamp++
+		served[ws] = stamp
 		byWS[ws] = byWS[ws][1:]
 		out = append(out, i)
 	}

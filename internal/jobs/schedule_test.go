@@ -102,7 +102,7 @@ func TestPick(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			idx := Pick(tc.pending, tc.free, tc.limits, tc.running)
+			idx := Pick(tc.pending, tc.free, tc.limits, tc.running, nil)
 			ids := []string{}
 			for _, i := range idx {
 				ids = append(ids, tc.pending[i].ID)
@@ -119,8 +119,36 @@ func TestPickLeavesTheRest(t *testing.T) {
 	free := Pools{"m": {CPU: 3000}, "w/local": {CPU: 3000}}
 	running := map[string]int{}
 	p := []Pending{{ID: "x", Workspace: "w", Pool: "w/local", Machine: "m", Need: Amount{CPU: 2000}, Seq: 1}}
-	Pick(p, free, nil, running)
+	Pick(p, free, nil, running, nil)
 	if free["m"].CPU != 1000 || free["w/local"].CPU != 1000 || running["w"] != 1 {
 		t.Fatalf("after Pick: free %v, running %v", free, running)
+	}
+}
+
+// TestPickTakesTurns runs one slot at a time, as a one-core machine would:
+// two workspaces with backlogs (a's submitted first) alternate instead of
+// a's whole backlog running before b's first job.
+func TestPickTakesTurns(t *testing.T) {
+	t.Parallel()
+	var pending []Pending
+	for i := 0; i < 3; i++ {
+		pending = append(pending, Pending{ID: fmt.Sprintf("a%d", i), Workspace: "a", Pool: "a/local", Machine: "m", Need: Amount{CPU: 1000}, Seq: int64(i)})
+	}
+	for i := 0; i < 3; i++ {
+		pending = append(pending, Pending{ID: fmt.Sprintf("b%d", i), Workspace: "b", Pool: "b/local", Machine: "m", Need: Amount{CPU: 1000}, Seq: int64(10 + i)})
+	}
+	served := map[string]int64{}
+	var order []string
+	for len(pending) > 0 {
+		free := Pools{"m": {CPU: 1000}, "a/local": {CPU: 1000}, "b/local": {CPU: 1000}}
+		idx := Pick(pending, free, nil, map[string]int{}, served)
+		if len(idx) != 1 {
+			t.Fatalf("one free slot started %d jobs", len(idx))
+		}
+		order = append(order, pending[idx[0]].ID)
+		pending = append(pending[:idx[0]], pending[idx[0]+1:]...)
+	}
+	if got := fmt.Sprint(order); got != "[a0 b0 a1 b1 a2 b2]" {
+		t.Fatalf("one slot at a time started %s, want the workspaces taking turns", got)
 	}
 }
