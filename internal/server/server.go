@@ -126,6 +126,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	s.studio, err = web.New(web.Options{
 		Sessions: s.access, Authorizer: s.access, Workspaces: s.access, Accounts: s.access, Roles: s.access,
 		Audit: s.audit, Data: studioData{s.access, cont}, Tracking: s.tracking, DataAssets: dataSvc, Jobs: s.jobs, Logger: log, Now: now,
+		Pipelines: s.pipelines, Schedules: s.schedules,
 	})
 	if err != nil {
 		return nil, err

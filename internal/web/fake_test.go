@@ -70,6 +70,7 @@ func policy() (inWorkspace map[string]lathe.Role, adminOnly map[string]bool) {
 			web.ActionAuditRead:     lathe.RoleOwner,
 			web.ActionTrackingRead:  lathe.RoleReader,
 			web.ActionJobRead:       lathe.RoleReader,
+			web.ActionScheduleRead:  lathe.RoleReader,
 		}, map[string]bool{
 			web.ActionUserWrite:    true,
 			web.ActionAuditReadAll: true,

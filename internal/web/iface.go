@@ -168,3 +168,19 @@ type Jobs interface {
 	// ctx ended.
 	Wait(ctx context.Context, jobID string, ch <-chan struct{}, poll time.Duration) bool
 }
+
+// Pipelines reads pipeline jobs' steps. *pipelines.Service satisfies it.
+// The workspace is its ID; the studio has already checked job.read there.
+type Pipelines interface {
+	// Steps returns a pipeline job and its steps in run order, with their
+	// jobs' start and end times; EINVALID when the job is not a pipeline.
+	Steps(ctx context.Context, ws, name string) (*lathe.Job, []lathe.PipelineStep, error)
+}
+
+// Schedules lists a workspace's schedules. *schedules.Service satisfies
+// it. The workspace is its ID; the studio has already checked
+// schedule.read there.
+type Schedules interface {
+	// List returns the schedules by name, each with its next fire times.
+	List(ctx context.Context, ws string) ([]*lathe.Schedule, error)
+}

@@ -128,6 +128,10 @@ type jobBody struct {
 	Stream   string
 	Ended    bool
 	Script   string
+	// Pipeline is a pipeline job's steps; Parent the pipeline a step's
+	// job belongs to.
+	Pipeline *pipelineView
+	Parent   *stepParent
 }
 
 // job shows one job: header, failure reason, overview, inputs and
@@ -170,6 +174,10 @@ func (s *Studio) job(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	b.Env.Caption = "Environment variables"
 	b.Tags = tagChips(j.Spec.Tags, 0)
 	b.Inputs, b.Outputs = s.jobPorts(rc.ws.Name, j)
+	b.Parent = parentOf(rc.ws.Name, j)
+	if j.Type == lathe.JobTypePipeline && s.opts.Pipelines != nil {
+		b.Pipeline = s.pipelineSection(ctx, rc, j)
+	}
 
 	if err := s.jobRun(ctx, r, rc, j, &b); err != nil {
 		return err

@@ -67,6 +67,11 @@ type jobRow struct {
 	Compute             string
 	Experiment, ExpHref string
 	Failure, Reason     string
+	// A pipeline job and its steps progress (succeeded/all), or the
+	// pipeline and step a step's job ran.
+	Pipeline               bool
+	Progress               string
+	StepOf, StepHref, Step string
 }
 
 // statusChoice is one checkbox of the status filter.
@@ -81,11 +86,16 @@ type jobsBody struct {
 	Self     string
 	Statuses []statusChoice
 	Filtered bool
-	Rows     []jobRow
-	Pager    Pager
-	Empty    Empty
-	Now      string // the server's clock, so the live durations do not depend on the browser's
-	Script   string
+	// ShowSteps lists the jobs of pipeline steps too; Hidden counts those
+	// left out of this page.
+	ShowSteps bool
+	Hidden    int
+	Schedules string // the schedules page, when the server has them
+	Rows      []jobRow
+	Pager     Pager
+	Empty     Empty
+	Now       string // the server's clock, so the live durations do not depend on the browser's
+	Script    string
 }
 
 // jobList lists a workspace's jobs, newest first, a page at a time.
@@ -108,7 +118,8 @@ func (s *Studio) jobList(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 	if len(cursor) > maxCursorLen {
 		return lathe.Errorf(lathe.EINVALID, "the page link is not valid; start again from the first page")
 	}
-	list, err := js.Jobs(r.Context(), rc.ws.ID, statuses, cursor, jobPageSize)
+	showSteps := q.Get("steps") == "1"
+	list, hidden, err := listJobs(r.Context(), js, rc.ws.ID, statuses, cursor, showSteps)
 	if err != nil {
 		if lathe.IsCode(err, lathe.EINVALID) {
 			return lathe.Errorf(lathe.EINVALID, "the page link is not valid (%s); start again from the first page", lathe.ErrorMessage(err))
@@ -116,7 +127,11 @@ func (s *Studio) jobList(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 		return err
 	}
 	now := s.now()
-	b := jobsBody{Self: wsURL(rc.ws.Name, "jobs"), Filtered: len(statuses) > 0, Now: now.UTC().Format(time.RFC3339Nano), Script: s.assetURL("job.js")}
+	b := jobsBody{Self: wsURL(rc.ws.Name, "jobs"), Filtered: len(statuses) > 0, Now: now.UTC().Format(time.RFC3339Nano), Script: s.assetURL("job.js"),
+		ShowSteps: showSteps, Hidden: hidden}
+	if s.opts.Schedules != nil {
+		b.Schedules = wsURL(rc.ws.Name, "schedules")
+	}
 	for _, st := range lathe.JobStatuses {
 		b.Statuses = append(b.Statuses, statusChoice{Value: st, Tone: jobTone(st), Checked: slices.Contains(statuses, st)})
 	}
@@ -129,6 +144,7 @@ func (s *Studio) jobList(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 			row.Since = since.UTC().Format(time.RFC3339Nano)
 		}
 		row.Experiment, row.ExpHref = s.jobExperiment(rc.ws.Name, j)
+		s.pipelineCells(r.Context(), rc, j, &row)
 		b.Rows = append(b.Rows, row)
 	}
 	t := &Table{base: *r.URL}

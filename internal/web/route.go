@@ -80,6 +80,7 @@ const (
 	ActionUserWrite     = "user.write"
 	ActionTrackingRead  = "tracking.read"
 	ActionJobRead       = "job.read"
+	ActionScheduleRead  = "schedule.read"
 )
 
 // table is the studio's route table: every route in one place.
@@ -120,6 +121,10 @@ func (s *Studio) table() []Route {
 			Summary: "A job: status and failure reason, spec, inputs and outputs, its run's params and metrics, events and the log.", h: s.job},
 		{Method: "GET", Path: ws + "/jobs/{name}/logs/stream", Access: Policy, Action: ActionJobRead, Scope: ScopePath,
 			Summary: "A job's log as Server-Sent Events (?after=, Last-Event-ID): line, status and end events.", h: s.jobLogStream},
+		{Method: "GET", Path: ws + "/jobs/{name}/dag", Access: Policy, Action: ActionJobRead, Scope: ScopePath,
+			Summary: "A pipeline job's steps as an HTML fragment (the DAG and the steps table), which its page fetches while it runs.", h: s.pipelineDAG},
+		{Method: "GET", Path: ws + "/schedules", Access: Policy, Action: ActionScheduleRead, Scope: ScopePath,
+			Summary: "Schedules: trigger, enabled, next fire times and the last job each submitted.", h: s.scheduleList},
 		{Method: "GET", Path: ws + "/experiments", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,
 			Summary: "Experiments: search by name, include deleted ones.", h: s.experiments},
 		{Method: "GET", Path: ws + "/experiments/{id}", Access: Policy, Action: ActionTrackingRead, Scope: ScopePath,

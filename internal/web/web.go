@@ -68,6 +68,13 @@ type Options struct {
 	// followed live. When nil, the Jobs page explains how to submit a job
 	// and job pages answer 404.
 	Jobs Jobs
+	// Pipelines draws a pipeline job's steps on its page (a DAG and a
+	// table, refreshed while it runs) and their progress in the jobs
+	// list. When nil, pipeline jobs show as plain jobs.
+	Pipelines Pipelines
+	// Schedules serves the Schedules page. When nil, it explains how to
+	// create a schedule.
+	Schedules Schedules
 	// Logger receives internal errors and refused requests.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -117,6 +124,9 @@ func New(opts Options) (*Studio, error) {
 		return nil, err
 	}
 	if err := s.parseJobTemplates(); err != nil {
+		return nil, err
+	}
+	if err := s.parsePipelineTemplates(); err != nil {
 		return nil, err
 	}
 	s.routes = s.table()

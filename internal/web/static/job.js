@@ -1,5 +1,6 @@
-// Lathe studio, jobs pages: live durations of running jobs, and a job's
-// log followed over Server-Sent Events. Without this file the pages show
+// Lathe studio, jobs pages: live durations of running jobs, a job's log
+// followed over Server-Sent Events, and a running pipeline's steps
+// refreshed every 2 seconds. Without this file the pages show
 // the same things as of the moment they were loaded.
 (function () {
   'use strict';
@@ -141,11 +142,46 @@
     });
   }
 
+  // pipeline refreshes a running pipeline's steps: every 2 seconds it
+  // fetches the fragment the server renders (the DAG and the steps
+  // table) and swaps it in, until the fragment says the pipeline ended.
+  function pipeline(wrap) {
+    var url = wrap.getAttribute('data-dag');
+    var live = document.getElementById('pipeline-live');
+    if (!url || !live || live.hasAttribute('data-ended') || !window.fetch) return;
+    var busy = false, timer = null;
+    var refresh = function () {
+      if (busy) return;
+      busy = true;
+      window.fetch(url, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } }).then(function (res) {
+        if (!res.ok) throw new Error('status ' + res.status);
+        return res.text();
+      }).then(function (html) {
+        var tpl = document.createElement('template');
+        tpl.innerHTML = html;
+        var next = tpl.content.getElementById('pipeline-live');
+        var cur = document.getElementById('pipeline-live');
+        if (!next || !cur) return;
+        var oldDag = cur.querySelector('.dag-wrap'), newDag = next.querySelector('.dag-wrap');
+        var left = oldDag ? oldDag.scrollLeft : 0;
+        cur.replaceWith(next);
+        if (newDag) newDag.scrollLeft = left;
+        next.querySelectorAll('[data-since]').forEach(function (el) { el._got = Date.now(); });
+        if (next.hasAttribute('data-ended')) window.clearInterval(timer);
+      }).catch(function () {
+        // Keep the last picture; the next tick tries again.
+      }).then(function () { busy = false; });
+    };
+    timer = window.setInterval(refresh, 2000);
+  }
+
   function ready() {
     tick();
     window.setInterval(tick, 1000);
     var log = document.getElementById('log');
     if (log) follow(log);
+    var wrap = document.getElementById('pipeline-live-wrap');
+    if (wrap) pipeline(wrap);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
