@@ -468,6 +468,102 @@ func TestBrowser(t *testing.T) {
 			}
 			do(t, ctx, chromedp.ScrollIntoView(chromedp.ID("logs")))
 		}},
+		{"pipeline_dag", func(t *testing.T, ctx context.Context, _ string, w *world) {
+			srv, _, p := pipelineServer(t, w, nil)
+			base := srv.URL
+			signInAs(t, ctx, w, base, "olivia")
+			do(t, ctx, chromedp.Navigate(base+"/ui/w/default/jobs"), chromedp.WaitVisible(chromedp.CSS("table#jobs")))
+			if got := text(t, ctx, `table#jobs tbody tr:first-child .steps-progress`); got != "2/5 steps" {
+				t.Errorf("the pipeline's progress reads %q", got)
+			}
+			screenshot(t, ctx, filepath.Join(shots, "TestBrowser_pipeline_jobs_list.png"))
+			submit(t, ctx, `table#jobs a[href$="/jobs/`+pipeRunning+`"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("svg.lathe-dag")))
+			states := func() map[string]string {
+				return eval[map[string]string](t, ctx, `Object.fromEntries(Array.from(document.querySelectorAll('svg.lathe-dag g.step')).map(g => [g.dataset.step, g.getAttribute('class')]))`)
+			}
+			want := map[string]string{"prep": "completed", "features": "reused", "train": "running", "evaluate": "pending", "report": "pending"}
+			got := states()
+			if len(got) != len(want) {
+				t.Errorf("%d step nodes %v, want %d", len(got), got, len(want))
+			}
+			for step, st := range want {
+				if got[step] != "step state-"+st {
+					t.Errorf("step %s has class %q, want state-%s", step, got[step], st)
+				}
+			}
+			if got := eval[string](t, ctx, `document.querySelector('svg.lathe-dag .reused-from text[data-step="features"]').textContent`); got != "from "+jobDone {
+				t.Errorf("the reused step is marked %q", got)
+			}
+			// The DAG fits its card: it scrolls inside it, not the page.
+			if eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`) {
+				t.Error("the page scrolls sideways")
+			}
+			do(t, ctx, chromedp.ScrollIntoView(chromedp.ID("pipeline")))
+			screenshot(t, ctx, filepath.Join(shots, "TestBrowser_pipeline_dag_running.png"))
+			// The pipeline moves on; the graph follows without a reload.
+			do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+			p.advance()
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const g = document.querySelector('svg.lathe-dag g.step[data-step="evaluate"]'); return g && g.getAttribute('class') === 'step state-running'; })()`,
+				chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+				t.Fatalf("the evaluate step never showed running: %v", err)
+			}
+			if got := states()["train"]; got != "step state-completed" {
+				t.Errorf("train is %q after it completed", got)
+			}
+			if got := text(t, ctx, ".pipeline-summary strong"); got != "3/5" {
+				t.Errorf("the summary reads %q, want 3/5", got)
+			}
+			p.finishAll()
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('pipeline-live').hasAttribute('data-ended')`,
+				chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+				t.Fatalf("the pipeline never showed ended: %v", err)
+			}
+			if !eval[bool](t, ctx, `window.notReloaded === true`) {
+				t.Error("the page was reloaded")
+			}
+			if got := states()["report"]; got != "step state-reused" {
+				t.Errorf("report is %q at the end, want reused", got)
+			}
+			// A step's box opens its job, which links back.
+			submit(t, ctx, `svg.lathe-dag a[href$="/jobs/`+pipeRunning+`-evaluate"]`)
+			waitPath(t, ctx, "/ui/w/default/jobs/"+pipeRunning+"-evaluate")
+			if got := text(t, ctx, "#parent-pipeline"); got != pipeRunning {
+				t.Errorf("the step's job links back to %q", got)
+			}
+		}},
+		{"pipeline_wide", func(t *testing.T, ctx context.Context, _ string, w *world) {
+			srv, _, _ := pipelineServer(t, w, nil)
+			signInAs(t, ctx, w, srv.URL, "olivia")
+			do(t, ctx, chromedp.Navigate(srv.URL+"/ui/w/default/jobs/"+pipeWide), chromedp.WaitVisible(chromedp.CSS("svg.lathe-dag")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('svg.lathe-dag g.step.state-completed').length`); n != wideShards+2 {
+				t.Errorf("%d completed step nodes, want %d", n, wideShards+2)
+			}
+			if !eval[bool](t, ctx, `(() => { const d = document.querySelector('.dag-wrap'); return d.scrollWidth > d.clientWidth; })()`) {
+				t.Error("the wide graph does not scroll within its card")
+			}
+			if eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`) {
+				t.Error("the page scrolls sideways")
+			}
+			// It opens on its middle, where split and merge are.
+			if !eval[bool](t, ctx, `(() => { const d = document.querySelector('.dag-wrap'), g = d.querySelector('g.step[data-step="split"]').getBoundingClientRect(), r = d.getBoundingClientRect(); return g.left >= r.left && g.right <= r.right; })()`) {
+				t.Error("the split step is not in view")
+			}
+			do(t, ctx, chromedp.ScrollIntoView(chromedp.ID("pipeline")))
+		}},
+		{"schedules", func(t *testing.T, ctx context.Context, _ string, w *world) {
+			srv, _, _ := pipelineServer(t, w, newFakeSchedules(w.now))
+			signInAs(t, ctx, w, srv.URL, "olivia")
+			do(t, ctx, chromedp.Navigate(srv.URL+"/ui/w/default/jobs"), chromedp.WaitVisible(chromedp.CSS("table#jobs")))
+			submit(t, ctx, `.page-head a[href$="/schedules"]`)
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#schedules")))
+			if n := eval[int](t, ctx, `document.querySelectorAll('table#schedules tbody tr').length`); n != 3 {
+				t.Errorf("%d schedules, want 3", n)
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll('tr[data-schedule="nightly-train"] .upcoming li').length`); n != 3 {
+				t.Errorf("%d next fire times, want 3", n)
+			}
+		}},
 	}
 	// The flows run side by side in tabs of one browser. They mostly wait
 	// on Chromium, so they share this test's one parallel slot instead of

@@ -153,7 +153,7 @@ func TestSchedulesPage(t *testing.T) {
 		want, avoid []string
 	}{
 		{name: "listed", schedules: true, token: tokReader, status: 200,
-			want: []string{`<tr data-schedule="nightly-train">`, `<span class="mono trigger">cron 0 3 * * *</span>`,
+			want: []string{`<tr data-schedule="nightly-train">`, `<span class="badge badge-neutral">cron</span> <span class="mono trigger">0 3 * * *</span>`,
 				`<time datetime="2026-03-15T03:00:00Z">2026-03-15 03:00 UTC</time>`, `<time datetime="2026-03-17T03:00:00Z">`,
 				`<a class="mono" href="/ui/w/default/jobs/` + jobDone + `">` + jobDone + `</a>`,
 				`every 2 weeks on monday at 09:30`, `time zone Europe/Paris`, `>disabled<`,

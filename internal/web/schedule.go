@@ -45,7 +45,7 @@ func scheduleCommands(ws string) []string {
 func triggerText(t lathe.ScheduleTrigger) string {
 	switch t.Type {
 	case lathe.TriggerCron:
-		return "cron " + t.Expression
+		return t.Expression
 	case lathe.TriggerRecurrence:
 		unit := t.Frequency
 		if t.Interval > 1 {

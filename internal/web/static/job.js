@@ -148,6 +148,10 @@
   function pipeline(wrap) {
     var url = wrap.getAttribute('data-dag');
     var live = document.getElementById('pipeline-live');
+    // A graph wider than its card opens on its middle, where a fan-out
+    // and its join are.
+    var dag = live && live.querySelector('.dag-wrap');
+    if (dag && dag.scrollWidth > dag.clientWidth) dag.scrollLeft = (dag.scrollWidth - dag.clientWidth) / 2;
     if (!url || !live || live.hasAttribute('data-ended') || !window.fetch) return;
     var busy = false, timer = null;
     var refresh = function () {
