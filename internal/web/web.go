@@ -31,6 +31,16 @@
 // its spec, inputs and outputs linked to their data versions, its MLflow
 // run's params and metric charts, its events and its log, which the page
 // follows live over Server-Sent Events served by the studio itself.
+//
+// Pipeline jobs (pipeline.go) read their steps through the Pipelines
+// interface: a pipeline's page draws the steps as a DAG in SVG on the
+// server (internal/pipeline's layout), each box linking to the job that
+// ran the step, with a steps table below; while the pipeline runs, job.js
+// swaps in a fresh fragment of both every 2 seconds. A step's job links
+// back to its pipeline, and the jobs list shows pipelines with their
+// progress and leaves step jobs out unless asked. The schedules page
+// (schedule.go) lists schedules with their next fire times through the
+// Schedules interface.
 package web
 
 import (
