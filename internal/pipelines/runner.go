@@ -31,6 +31,11 @@ type runner struct {
 	// canceling is set once the pipeline's cancel has been passed on.
 	canceling bool
 	recorded  map[string]bool // pipeline outputs recorded
+	// watch holds the change channels of the step jobs being followed,
+	// taken before their jobs are read (or as they are submitted), so a
+	// change while advance runs wakes the next wait instead of being lost
+	// until the poll.
+	watch []<-chan struct{}
 }
 
 // drive runs a pipeline job until it ends or ctx does.
@@ -83,6 +88,7 @@ func (s *Service) drive(ctx context.Context, id string) error {
 		return err
 	}
 	for {
+		r.watchSteps()
 		if err := r.advance(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -238,6 +244,7 @@ func (r *runner) startStep(ctx context.Context, i int) {
 		return
 	}
 	row.JobID, row.Job, row.Reused, row.Reason = c.ID, c.Name, false, ""
+	r.watch = append(r.watch, s.o.Jobs.Changed(c.ID))
 	// Record the job at once: a restart must find it, not submit another.
 	row.State = pipeline.StateQueued.String()
 	row.UpdatedAt = s.now()
@@ -518,17 +525,26 @@ func (r *runner) end(ctx context.Context, status, reason string) error {
 	return nil
 }
 
-// wait blocks until the pipeline job or one of its active steps' jobs
+// watchSteps takes the change channels of the active steps' jobs, before
+// advance reads those jobs.
+func (r *runner) watchSteps() {
+	r.watch = r.watch[:0]
+	for i := 0; i < r.l.g.Len(); i++ {
+		if row := r.rows[r.l.g.Name(i)]; r.run.State(i).Active() && row.JobID != "" {
+			r.watch = append(r.watch, r.s.o.Jobs.Changed(row.JobID))
+		}
+	}
+}
+
+// wait blocks until the pipeline job or one of the watched step jobs
 // changes, the poll interval passes, or ctx ends (false).
 func (r *runner) wait(ctx context.Context) bool {
 	cases := []reflect.SelectCase{
 		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
 		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(r.s.o.Jobs.Changed(r.j.ID))},
 	}
-	for i := 0; i < r.l.g.Len(); i++ {
-		if row := r.rows[r.l.g.Name(i)]; r.run.State(i).Active() && row.JobID != "" {
-			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(r.s.o.Jobs.Changed(row.JobID))})
-		}
+	for _, ch := range r.watch {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
 	}
 	t := time.NewTimer(r.s.o.Poll)
 	defer t.Stop()
