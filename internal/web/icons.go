@@ -13,6 +13,8 @@ func icon(name string) template.HTML {
 		d = `<ellipse cx="8" cy="4" rx="5" ry="2"/><path d="M3 4v8c0 1.1 2.2 2 5 2s5-.9 5-2V4M3 8c0 1.1 2.2 2 5 2s5-.9 5-2"/>`
 	case "jobs":
 		d = `<rect x="2" y="3" width="12" height="10" rx="1.5"/><path d="m5 6.5 2 1.5-2 1.5M8.5 10H11"/>`
+	case "schedules":
+		d = `<circle cx="8" cy="8" r="5.5"/><path d="M8 4.8V8l2.2 1.4"/>`
 	case "experiments":
 		d = `<path d="M6 2.5h4M7 2.5v4L3.2 12.6A.9.9 0 0 0 4 14h8a.9.9 0 0 0 .8-1.4L9 6.5v-4M4.8 10h6.4"/>`
 	case "models":

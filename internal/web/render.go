@@ -44,7 +44,7 @@ type section struct{ Key, Label string }
 // sections lists the sidebar, in order.
 func sections() []section {
 	return []section{
-		{"", "Home"}, {"data", "Data"}, {"jobs", "Jobs"}, {"experiments", "Experiments"},
+		{"", "Home"}, {"data", "Data"}, {"jobs", "Jobs"}, {"schedules", "Schedules"}, {"experiments", "Experiments"},
 		{"models", "Models"}, {"endpoints", "Endpoints"}, {"monitors", "Monitors"},
 		{"audit", "Audit"}, {"settings", "Settings"},
 	}

@@ -132,5 +132,5 @@ func (s *Studio) scheduleList(w http.ResponseWriter, r *http.Request, rc *reqCtx
 			b.Rows = append(b.Rows, row)
 		}
 	}
-	return s.render(w, r, rc, http.StatusOK, "schedules", &page{Title: "Schedules", Section: "jobs", Body: b})
+	return s.render(w, r, rc, http.StatusOK, "schedules", &page{Title: "Schedules", Section: "schedules", Body: b})
 }
