@@ -38,14 +38,15 @@ func Steps(p *PipelineJob) ([]Step, error) {
 func stepPorts(s *PipelineStep) (ins, outs map[string]bool, known bool) {
 	ins, outs = map[string]bool{}, map[string]bool{}
 	switch {
-	case s.Component != nil:
-		for k := range s.Component.Inputs {
+	case s.Component != nil || s.Pipeline != nil:
+		decl, declOuts := s.declared()
+		for k := range decl {
 			ins[k] = true
 		}
-		for k := range s.Component.Outputs {
+		for k := range declOuts {
 			outs[k] = true
 		}
-	case s.ComponentRef == nil:
+	case s.ComponentRef == nil && !s.IsNested():
 		for k := range s.Inputs {
 			ins[k] = true
 		}
@@ -99,7 +100,7 @@ func checkPipeline(d *dec, p *PipelineJob) {
 				checkInputBinding(d, p, s, in, where)
 			}
 		}
-		if s.Component != nil {
+		if s.Component != nil || s.Pipeline != nil {
 			checkComponentStep(d, p, s, where)
 		}
 		for _, on := range keys(s.Outputs) {
@@ -169,7 +170,11 @@ func checkInputBinding(d *dec, p *PipelineJob, s *PipelineStep, in *Input, where
 // checkComponentStep checks a component step's inputs and outputs against
 // the component's declarations.
 func checkComponentStep(d *dec, p *PipelineJob, s *PipelineStep, where string) {
-	c := s.Component
+	var c struct {
+		Inputs  map[string]*Param
+		Outputs map[string]*Output
+	}
+	c.Inputs, c.Outputs = s.declared()
 	for _, in := range sortedInputs(s.Inputs) {
 		at := where + ".inputs." + in.Name
 		prm, ok := c.Inputs[in.Name]
@@ -218,6 +223,18 @@ func checkComponentStep(d *dec, p *PipelineJob, s *PipelineStep, where string) {
 			d.errf(s.Outputs[name].Pos, "%s.outputs.%s %s", where, name, unknown("component output", name, keys(c.Outputs)))
 		}
 	}
+}
+
+// declared returns the inputs and outputs a component step's component
+// declares: its command component's or its pipeline component's.
+func (s *PipelineStep) declared() (map[string]*Param, map[string]*Output) {
+	if s.Pipeline != nil {
+		return s.Pipeline.Inputs, s.Pipeline.Outputs
+	}
+	if s.Component != nil {
+		return s.Component.Inputs, s.Component.Outputs
+	}
+	return nil, nil
 }
 
 // order sorts the steps topologically and reports a cycle.

@@ -45,6 +45,18 @@ type PipelineStep struct {
 	// or set by the caller from ComponentRef. It is nil for an inline
 	// command step and for a component not loaded yet.
 	Component *CommandComponent
+	// Type is "pipeline" for a step that runs a pipeline component
+	// (type: pipeline), "" otherwise.
+	Type string
+	// Pipeline is a type: pipeline step's component: written inline under
+	// component:, or set from ComponentRef by ResolveNested. Flatten
+	// replaces the step by the component's steps.
+	Pipeline *PipelineComponent
+	// Dir is, for a step written in a pipeline component file, that
+	// file's directory relative to the pipeline's ("" for the pipeline's
+	// own steps); the step's local component: and code: are relative to
+	// it (LocalKey). ResolveNested sets it.
+	Dir string
 	// Command, Code and Environment define an inline command step.
 	// Environment may also override a component's.
 	Command              Command
@@ -65,7 +77,15 @@ type PipelineStep struct {
 
 // IsInline reports whether the step is an inline command rather than a
 // component.
-func (s *PipelineStep) IsInline() bool { return s.ComponentRef == nil && s.Component == nil }
+func (s *PipelineStep) IsInline() bool {
+	return s.ComponentRef == nil && s.Component == nil && s.Pipeline == nil && s.Type != StepTypePipeline
+}
+
+// IsNested reports whether the step runs a pipeline component.
+func (s *PipelineStep) IsNested() bool { return s.Type == StepTypePipeline }
+
+// StepTypePipeline is the type of a step that runs a pipeline component.
+const StepTypePipeline = "pipeline"
 
 // StepCompute returns the compute a step runs on: its own, else the
 // pipeline's settings.default_compute, else the pipeline's compute ("" for
@@ -130,7 +150,6 @@ var refusedStepTypes = map[string]string{
 	"sweep":         "sweep steps are not supported yet",
 	"parallel":      "parallel steps are not supported; use command steps",
 	"spark":         "Spark is not supported",
-	"pipeline":      "nested pipelines are not supported yet",
 	"automl":        "AutoML is not supported",
 	"data_transfer": "data transfer steps are not supported",
 	"import":        "data import steps are not supported",
@@ -233,13 +252,20 @@ func (d *dec) step(e *entry) *PipelineStep {
 		d.errf(e.keyPos, "%s must be a mapping (command or component, inputs, outputs ...), not %s", path, describe(e.val))
 		return nil
 	}
+	if t := e.val.get("type"); t != nil && t.val.kind == nScalar && t.val.text == StepTypePipeline {
+		s.Type = StepTypePipeline
+	}
 	d.fields(e.val, &stepSchema, path, func(c *entry) {
 		p := join(path, c.key)
 		switch {
 		case d.commandFields(c, path, &s.Command, &s.Code, &s.Environment, &s.EnvironmentVariables, &s.Resources, &s.Limits):
 		case c.key == "type":
-			d.oneOf(c, p, []string{"command"}, refusedStepTypes)
+			d.oneOf(c, p, []string{"command", StepTypePipeline}, refusedStepTypes)
 		case c.key == "component":
+			if c.val.kind == nMap && s.IsNested() {
+				s.Pipeline = decodePipelineComponent(d, c.val, Meta{}, p)
+				return
+			}
 			if c.val.kind == nMap {
 				s.Component = decodeComponent(d, c.val, Meta{}, p)
 				return
@@ -285,6 +311,14 @@ func (d *dec) step(e *entry) *PipelineStep {
 		d.errf(e.keyPos, "%s has neither command nor component; give command: <line> or component: ./file.yml", path)
 	case hasComponent && e.val.get("code") != nil:
 		d.errf(e.val.get("code").keyPos, "%s: code belongs to the component, not the step that runs it", path)
+	case s.IsNested() && hasCommand:
+		d.errf(e.keyPos, "%s has type: pipeline and a command; a pipeline step runs a pipeline component (component: ./sub_pipeline.yml)", path)
+	case s.IsNested():
+		for _, k := range []string{"environment", "environment_variables", "resources", "limits"} {
+			if f := e.val.get(k); f != nil {
+				d.errf(f.keyPos, "%s: %s is set on the steps of the pipeline component, not on the step that runs it", path, k)
+			}
+		}
 	case hasCommand:
 		sc := scopeOf(s.Inputs, nil, s.Outputs)
 		d.checkCommand(s.Command, sc, join(path, "command"))

@@ -11,20 +11,21 @@ type Kind string
 
 // Document kinds.
 const (
-	KindCommandJob       Kind = "commandJob"
-	KindPipelineJob      Kind = "pipelineJob"
-	KindSweepJob         Kind = "sweepJob"
-	KindCommandComponent Kind = "commandComponent"
-	KindEnvironment      Kind = "environment"
-	KindCompute          Kind = "compute"
-	KindSchedule         Kind = "schedule"
-	KindData             Kind = "data"
-	KindOnlineEndpoint   Kind = "managedOnlineEndpoint"
-	KindOnlineDeployment Kind = "managedOnlineDeployment"
+	KindCommandJob        Kind = "commandJob"
+	KindPipelineJob       Kind = "pipelineJob"
+	KindSweepJob          Kind = "sweepJob"
+	KindCommandComponent  Kind = "commandComponent"
+	KindPipelineComponent Kind = "pipelineComponent"
+	KindEnvironment       Kind = "environment"
+	KindCompute           Kind = "compute"
+	KindSchedule          Kind = "schedule"
+	KindData              Kind = "data"
+	KindOnlineEndpoint    Kind = "managedOnlineEndpoint"
+	KindOnlineDeployment  Kind = "managedOnlineDeployment"
 )
 
 // Document is a parsed YAML document: *CommandJob, *PipelineJob, *SweepJob,
-// *CommandComponent, *Environment, *Compute, *Schedule, *Data,
+// *CommandComponent, *PipelineComponent, *Environment, *Compute, *Schedule, *Data,
 // *OnlineEndpoint or *OnlineDeployment.
 type Document interface {
 	Kind() Kind
@@ -50,6 +51,7 @@ var schemaKinds = map[string]Kind{
 	"pipelineJob":                KindPipelineJob,
 	"sweepJob":                   KindSweepJob,
 	"commandComponent":           KindCommandComponent,
+	"pipelineComponent":          KindPipelineComponent,
 	"environment":                KindEnvironment,
 	"compute":                    KindCompute,
 	"amlCompute":                 KindCompute,
@@ -66,7 +68,6 @@ var schemaKinds = map[string]Kind{
 
 // unsupportedSchemas are Azure schemas Lathe knows and does not handle.
 var unsupportedSchemas = map[string]string{
-	"pipelineComponent":     "pipeline components are not supported yet; use a pipeline job",
 	"parallelComponent":     "parallel components are not supported; use a command component",
 	"sparkComponent":        "Spark is not supported",
 	"sparkJob":              "Spark is not supported",
@@ -149,6 +150,8 @@ func parseDoc(want Kind, filename string, src []byte, patches []patch) (Document
 		doc = decodeSweepJob(d, root, m)
 	case KindCommandComponent:
 		doc = decodeComponent(d, root, m, "commandComponent")
+	case KindPipelineComponent:
+		doc = decodePipelineComponent(d, root, m, "pipelineComponent")
 	case KindEnvironment:
 		env := decodeEnvironment(d, root, m, "")
 		if env != nil && env.Name == "" {
@@ -187,7 +190,7 @@ func detect(root *node, schemaURL string, want Kind, file string, p *problems) K
 		}
 		k, ok := schemaKinds[name]
 		if !ok {
-			p.addf(pos, "$schema names %q, which Lathe does not know; use commandJob, pipelineJob, sweepJob, commandComponent, environment, compute, schedule, data, managedOnlineEndpoint or managedOnlineDeployment", clip(name, 60))
+			p.addf(pos, "$schema names %q, which Lathe does not know; use commandJob, pipelineJob, sweepJob, commandComponent, pipelineComponent, environment, compute, schedule, data, managedOnlineEndpoint or managedOnlineDeployment", clip(name, 60))
 			return ""
 		}
 		if want != "" && k != want {
