@@ -36,6 +36,8 @@ experiment_name: builtins
 inputs:
   raw: {type: uri_file, path: ./bank_marketing_train.csv}
   test: {type: uri_file, path: ./bank_marketing_test.csv}
+outputs:
+  model: {type: custom_model, name: bank-gbdt}
 jobs:
   split:
     component: azureml:lathe.split_data@latest
@@ -47,6 +49,8 @@ jobs:
       validation: ${{parent.jobs.split.outputs.validation}}
       label: y
       n_estimators: 100
+    outputs:
+      model: ${{parent.outputs.model}}
   logistic:
     component: azureml:lathe.train_tabular@latest
     inputs:
@@ -82,6 +86,10 @@ jobs:
 	c, err := client.New(p.url, p.token(t), nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The pipeline output names an asset: the model is registered under it.
+	if v, err := c.DataVersion(t.Context(), lathe.DefaultWorkspace, "bank-gbdt", "1"); err != nil || v.Files != 4 {
+		t.Errorf("the named pipeline output: %+v, %v; want bank-gbdt:1 with the model's 4 files", v, err)
 	}
 	for step, floor := range map[string]float64{"eval_gbdt": 0.93, "eval_logistic": 0.90} {
 		sj, err := c.Job(t.Context(), lathe.DefaultWorkspace, j.Name+"-"+step)

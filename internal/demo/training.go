@@ -24,7 +24,7 @@ inputs:
   raw: {type: uri_file, path: azureml:bank-marketing-train@latest}
   test: {type: uri_file, path: azureml:bank-marketing-test@latest}
 outputs:
-  model: {type: custom_model}
+  model: {type: custom_model, name: term-deposit-model}
 settings:
   default_compute: azureml:local
 jobs:

@@ -54,6 +54,9 @@ func (s *Service) load(ctx context.Context, ws string, ps *lathe.PipelineSpec, p
 	if !ok {
 		return nil, lathe.Errorf(lathe.EINVALID, "%s is a %s document, not a pipeline job; a pipeline has type: pipeline and jobs:", file, doc.Kind())
 	}
+	if p, err = flattenNested(file, ps, p); err != nil {
+		return nil, err
+	}
 	if len(p.Jobs) == 0 {
 		return nil, lathe.Errorf(lathe.EINVALID, "%s: the pipeline has no steps; add them under jobs:", p.Pos)
 	}
@@ -100,8 +103,8 @@ func (s *Service) stepComponent(ctx context.Context, ws string, ps *lathe.Pipeli
 	}
 	switch ref.Kind {
 	case spec.RefLocal:
-		reg := ps.Components[ref.Raw]
-		if reg == "" {
+		reg := ps.Components[spec.LocalKey(st.Dir, ref)]
+		if reg == "" && st.Dir == "" {
 			reg = ps.Components[ref.Path]
 		}
 		if reg == "" {
@@ -207,7 +210,7 @@ func (l *loaded) check() error {
 			}
 		}
 		up := pipeline.Upstream{Inputs: ins, Outputs: map[string]lathe.JobOutput{}}
-		for k, o := range stepOutputs(st.Job) {
+		for k, o := range stepOutputs(l.p, st.Job) {
 			o.Data = "pending_" + st.Name + "_" + k + ":1"
 			up.Outputs[k] = o
 		}
@@ -264,9 +267,10 @@ func checkValue(prm *spec.Param, in lathe.JobInput) string {
 }
 
 // stepOutputs returns a step's outputs: its component's (with the step's
-// settings applied) or, for an inline command, its own. Bindings to the
-// pipeline's outputs are not copied.
-func stepOutputs(st *spec.PipelineStep) map[string]lathe.JobOutput {
+// settings applied) or, for an inline command, its own. An output bound to
+// a pipeline output (${{parent.outputs.z}}) that names an asset is
+// registered under that name.
+func stepOutputs(p *spec.PipelineJob, st *spec.PipelineStep) map[string]lathe.JobOutput {
 	out := map[string]lathe.JobOutput{}
 	if cc := st.Component; cc != nil {
 		for k, o := range cc.Outputs {
@@ -280,6 +284,14 @@ func stepOutputs(st *spec.PipelineStep) map[string]lathe.JobOutput {
 		}
 		if o.Mode != "" {
 			jo.Mode = o.Mode
+		}
+		if b := o.Binding; b != nil && len(b.Path) == 3 && b.Path[0] == "parent" && b.Path[1] == "outputs" {
+			if po := p.Outputs[b.Path[2]]; po != nil && po.AssetName != "" {
+				jo.Name, jo.Version = po.AssetName, po.AssetVersion
+				if po.Description != "" {
+					jo.Description = po.Description
+				}
+			}
 		}
 		if o.AssetName != "" {
 			jo.Name, jo.Version = o.AssetName, o.AssetVersion

@@ -302,7 +302,7 @@ func (r *runner) stepData(ctx context.Context, name string, st *spec.PipelineSte
 // command) and its concrete inputs.
 func (r *runner) jobSpec(name string, st *spec.PipelineStep, ins map[string]lathe.JobInput) (lathe.JobSpec, error) {
 	l := r.l
-	sp := lathe.JobSpec{Inputs: ins, Outputs: stepOutputs(st), Compute: l.p.StepCompute(name), ExperimentName: l.p.ExperimentName,
+	sp := lathe.JobSpec{Inputs: ins, Outputs: stepOutputs(l.p, st), Compute: l.p.StepCompute(name), ExperimentName: l.p.ExperimentName,
 		DisplayName: firstOf(st.DisplayName, name), Description: st.Description, EnvironmentVariables: st.EnvironmentVariables,
 		Timeout: int64(st.Limits.Timeout / time.Second)}
 	if sp.ExperimentName == "" {
