@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -152,6 +154,30 @@ echo logged`
 		}
 		if run.Run.Info.ExperimentID != j.ExperimentID || j.ExperimentID == "0" {
 			t.Errorf("run experiment %s, job experiment %s: want the curl-metrics experiment", run.Run.Info.ExperimentID, j.ExperimentID)
+		}
+	})
+
+	t.Run("url input downloaded once into the cache", func(t *testing.T) {
+		t.Parallel()
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			fmt.Fprint(w, "a,b\n1,2\n3,4\n")
+		}))
+		defer srv.Close()
+		for i := 0; i < 2; i++ {
+			j := submit(t, c, lathe.JobSpec{Command: "echo rows=$(wc -l < ${{inputs.table}})",
+				Inputs: map[string]lathe.JobInput{"table": {Type: lathe.DataURIFile, Path: srv.URL + "/table.csv"}}})
+			j = waitJob(t, c, j.Name, time.Minute, ended)
+			if j.Status != lathe.JobCompleted {
+				t.Fatalf("job %d ended %s (%s):\n%s", i, j.Status, j.Reason, logText(t, c, j.Name))
+			}
+			if log := logText(t, c, j.Name); !strings.Contains(log, "rows=3") {
+				t.Errorf("job %d did not read the downloaded file:\n%s", i, log)
+			}
+		}
+		if n := hits.Load(); n != 1 {
+			t.Errorf("the URL was fetched %d times for two jobs, want once (the download cache)", n)
 		}
 	})
 
