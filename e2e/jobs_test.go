@@ -382,3 +382,62 @@ func mlflowGet(t *testing.T, base, token, path string, out any) {
 		t.Fatal(err)
 	}
 }
+
+// TestJobDataReferences runs jobs whose inputs name data the three ways
+// Azure YAML does: a data asset (name@latest and name:version), a datastore
+// path, and another job's output (azureml://jobs/<job>/outputs/<o>), and
+// checks each job's lineage.
+func TestJobDataReferences(t *testing.T) {
+	t.Parallel()
+	p, c := jobsClient(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rows.csv"), []byte("x\n1\n2\n3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+	stdout, stderr, code := run(t, env, "data", "create", "--name", "rows", "--type", "uri_folder", "--path", dir, "-o", "json")
+	if code != 0 {
+		t.Fatalf("data create: exit %d\n%s", code, stderr)
+	}
+	var v lathe.DataVersion
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	producer := submit(t, c, lathe.JobSpec{Command: "cat ${{inputs.rows}}/rows.csv | tail -n +2 > ${{outputs.nums}}/nums.txt",
+		Inputs:  map[string]lathe.JobInput{"rows": {Type: lathe.DataURIFolder, Path: "azureml:rows@latest"}},
+		Outputs: map[string]lathe.JobOutput{"nums": {Type: lathe.DataURIFolder}}})
+	producer = waitJob(t, c, producer.Name, time.Minute, ended)
+	if producer.Status != lathe.JobCompleted {
+		t.Fatalf("producer ended %s (%s)\n%s", producer.Status, producer.Reason, logText(t, c, producer.Name))
+	}
+	consumer := submit(t, c, lathe.JobSpec{Command: "echo sum=$(( $(paste -sd+ ${{inputs.nums}}/nums.txt) )); echo lines=$(wc -l < ${{inputs.raw}}/rows.csv)",
+		Inputs: map[string]lathe.JobInput{
+			"nums": {Type: lathe.DataURIFolder, Path: lathe.JobOutputURI(producer.Name, "nums")},
+			"raw":  {Type: lathe.DataURIFolder, Path: v.Path},
+		}})
+	consumer = waitJob(t, c, consumer.Name, time.Minute, ended)
+	if consumer.Status != lathe.JobCompleted {
+		t.Fatalf("consumer ended %s (%s)\n%s", consumer.Status, consumer.Reason, logText(t, c, consumer.Name))
+	}
+	if log := logText(t, c, consumer.Name); !strings.Contains(log, "sum=6") || !strings.Contains(log, "lines=4") {
+		t.Errorf("the consumer read:\n%s", log)
+	}
+	lin, err := c.JobLineage(ctx, lathe.DefaultWorkspace, consumer.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, l := range lin {
+		got[l.Direction+" "+l.Port] = l.DataName + ":" + l.DataVersion
+	}
+	if got["input nums"] != lathe.DefaultOutputName(producer.Name, "nums")+":1" || got["input raw"] == "" {
+		t.Errorf("consumer lineage %v: want nums from %s's output and raw from the datastore path", got, producer.Name)
+	}
+	// A data version the workspace does not have is refused at submit.
+	_, err = c.CreateJob(ctx, lathe.DefaultWorkspace, client.SubmitRequest{Spec: lathe.JobSpec{Command: "ls ${{inputs.d}}",
+		Inputs: map[string]lathe.JobInput{"d": {Type: lathe.DataURIFolder, Path: "azureml:rows:9"}}}})
+	if !lathe.IsCode(err, lathe.ENOTFOUND) {
+		t.Errorf("rows:9: err = %v, want not found", err)
+	}
+}
