@@ -16,6 +16,9 @@ const (
 const (
 	MaxPipelineYAML  = 256 << 10
 	MaxPipelineSteps = 1000
+	// MaxPipelineComponents bounds the pipeline component files sent with
+	// a pipeline.
+	MaxPipelineComponents = 100
 )
 
 // PipelineSpec is a pipeline job as submitted: the pipelineJob YAML as
@@ -31,6 +34,13 @@ type PipelineSpec struct {
 	// Components maps a step's component: value as written (a local file)
 	// to the component it was registered as (name:version).
 	Components map[string]string `json:"components,omitempty" doc:"component: value as written → registered name:version"`
+	// Pipelines holds the pipeline component files that type: pipeline
+	// steps name (at any depth), by path relative to the pipeline's file
+	// (spec.LocalKey): their YAML text, which the server parses. Component
+	// files and code of their steps are in Components and Code like the
+	// pipeline's own, keyed by path relative to the pipeline's file and by
+	// the inlined step name (<step>_<inner step>).
+	Pipelines map[string]string `json:"pipelines,omitempty" doc:"pipeline component files of type: pipeline steps → their YAML text"`
 	// Code holds the code snapshots of inline steps, by step name.
 	Code map[string]CodeSnapshot `json:"code,omitempty" doc:"code snapshots of inline steps, by step name"`
 	// Uploads maps local data inputs to the data versions they were
@@ -53,6 +63,14 @@ func (s *PipelineSpec) Validate() error {
 	}
 	if len(s.Components) > MaxPipelineSteps || len(s.Code) > MaxPipelineSteps || len(s.Uploads) > MaxPipelineSteps*MaxJobInputs {
 		return Errorf(ETOOLARGE, "the pipeline names more components, code folders or uploads than it can have steps (%d)", MaxPipelineSteps)
+	}
+	if len(s.Pipelines) > MaxPipelineComponents {
+		return Errorf(ETOOLARGE, "the pipeline names %d pipeline component files; the limit is %d", len(s.Pipelines), MaxPipelineComponents)
+	}
+	for k, y := range s.Pipelines {
+		if len(y) > MaxPipelineYAML {
+			return Errorf(ETOOLARGE, "pipeline component %s is %d bytes; the limit is %d", k, len(y), MaxPipelineYAML)
+		}
 	}
 	for k, c := range s.Code {
 		if err := c.Manifest.Validate(); err != nil {

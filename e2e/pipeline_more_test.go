@@ -276,9 +276,11 @@ func TestPipelineStepsRunInParallel(t *testing.T) {
 }
 
 // TestPipelineNestedComponentRefused submits a pipeline with a nested
-// pipeline step (type: pipeline), which is not supported yet: the refusal
-// names the file and line of the step's type and says why, through the
-// API and through the CLI.
+// pipeline step (type: pipeline) that cannot run: through the API without
+// its component file (the refusal names the step's file:line and says the
+// file was not sent), and through the CLI with a component file that has
+// no input the step gives (the refusal names the input's file:line).
+// TestPipelineNested runs nested pipelines that can.
 func TestPipelineNestedComponentRefused(t *testing.T) {
 	t.Parallel()
 	p, c := jobsClient(t)
@@ -299,8 +301,8 @@ jobs:
 	if err == nil {
 		t.Fatal("a nested pipeline step was accepted")
 	}
-	if msg := err.Error(); !lathe.IsCode(err, lathe.EUNSUPPORTED) && !lathe.IsCode(err, lathe.EINVALID) || !strings.Contains(msg, "outer.yml:9:") || !strings.Contains(msg, "nested pipelines are not supported") {
-		t.Errorf("refusal = %v (code %s); want outer.yml:9: and that nested pipelines are not supported", err, lathe.ErrorCode(err))
+	if msg := err.Error(); !lathe.IsCode(err, lathe.EUNSUPPORTED) && !lathe.IsCode(err, lathe.EINVALID) || !strings.Contains(msg, "outer.yml:8:") || !strings.Contains(msg, "./inner.yml was not sent with the pipeline") {
+		t.Errorf("refusal = %v (code %s); want outer.yml:8: and that ./inner.yml was not sent", err, lathe.ErrorCode(err))
 	}
 	if _, err := c.Job(context.Background(), lathe.DefaultWorkspace, "nested"); !lathe.IsCode(err, lathe.ENOTFOUND) {
 		t.Errorf("job nested after the refusal: %v, want not found", err)
@@ -316,7 +318,7 @@ jobs:
 	}
 	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
 	_, errOut, code := run(t, env, "job", "create", "-f", filepath.Join(dir, "outer.yml"))
-	if code == 0 || !strings.Contains(errOut, "outer.yml:9:") || !strings.Contains(errOut, "nested pipelines are not supported") {
+	if code == 0 || !strings.Contains(errOut, "outer.yml:12:") || !strings.Contains(errOut, `undefined component input "in"`) {
 		t.Errorf("lathe job create -f outer.yml: exit %d\n%s", code, errOut)
 	}
 }

@@ -82,15 +82,18 @@ func (a *app) createPipeline(ctx context.Context, file, name string, sets []stri
 // the YAML text (the server parses it again, so its errors keep their
 // file:line).
 func (a *app) pipelineSpec(ctx context.Context, c *client.Client, ws, file string, src []byte, p *spec.PipelineJob, sets []string, force bool, parallel int) (*lathe.PipelineSpec, error) {
-	var err error
 	dir := filepath.Dir(file)
 	ps := &lathe.PipelineSpec{File: file, YAML: string(src), Set: sets, ForceRerun: force,
 		Components: map[string]string{}, Code: map[string]lathe.CodeSnapshot{}, Uploads: map[string]string{}}
+	p, err := nestedPipelines(dir, ps, p)
+	if err != nil {
+		return nil, err
+	}
 	registered := map[string]string{} // component file → name:version
 	for _, stepName := range p.StepNames() {
 		st := p.Jobs[stepName]
 		if ref := st.ComponentRef; ref != nil && ref.Kind == spec.RefLocal {
-			cf := localPath(dir, ref.Path)
+			cf := localPath(dir, stepPath(st.Dir, ref.Path))
 			reg, ok := registered[cf]
 			if !ok {
 				if reg, err = a.registerComponentFile(ctx, c, ws, cf, true, parallel); err != nil {
@@ -98,10 +101,10 @@ func (a *app) pipelineSpec(ctx context.Context, c *client.Client, ws, file strin
 				}
 				registered[cf] = reg
 			}
-			ps.Components[ref.Raw] = reg
+			ps.Components[spec.LocalKey(st.Dir, ref)] = reg
 		}
 		if st.IsInline() && st.Code != nil && st.Code.Kind == spec.RefLocal {
-			cr, err := a.snapshotCode(ctx, c, ws, localPath(dir, st.Code.Path), parallel)
+			cr, err := a.snapshotCode(ctx, c, ws, localPath(dir, stepPath(st.Dir, st.Code.Path)), parallel)
 			if err != nil {
 				return nil, fmt.Errorf("%s: code of step %s: %w", st.Pos, stepName, err)
 			}
