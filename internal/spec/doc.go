@@ -56,4 +56,11 @@
 // in its steps' inputs, checks that every bound step, input and output exists,
 // and reports a cycle by naming the steps on it. Set applies --set key=value
 // overrides with the same checks as the file.
+//
+// A step with type: pipeline runs a pipeline component (PipelineComponent:
+// typed inputs and outputs around steps of its own). ResolveNested loads the
+// component files such steps name, through the caller's loader, to
+// MaxNesting levels; Flatten then inlines them, renaming inner step s of
+// step outer to outer_s and rewriting the bindings on both sides, so that
+// Steps and everything after see command steps only.
 package spec

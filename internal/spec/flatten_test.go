@@ -233,3 +233,33 @@ func TestResolveNestedLimits(t *testing.T) {
 		t.Errorf("LocalKey = %v", keysAsked)
 	}
 }
+
+func TestFlattenSameComponentTwice(t *testing.T) {
+	t.Parallel()
+	p, asked, err := loadNested(t, "twice.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 2 {
+		t.Errorf("loaded %v; want the file once per step", asked)
+	}
+	f, err := Flatten(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.StepNames(), ","); got != "first_score,first_train,second_score,second_train" {
+		t.Fatalf("steps = %s", got)
+	}
+	st := f.Jobs["second_train"]
+	if got := binding(st, "training_data"); got != "${{parent.jobs.first_score.outputs.result}}" {
+		t.Errorf("second_train.training_data = %s", got)
+	}
+	// first was given no epochs: second reads first's input, which is the
+	// component's default.
+	if e := st.Inputs["max_epochs"]; e == nil || e.Value == nil || e.Value.Text != "3" {
+		t.Errorf("second_train.max_epochs = %+v", e)
+	}
+	if o := f.Jobs["first_score"].Outputs["result"]; o.Binding != nil {
+		t.Errorf("first_score.result is bound to %s; first's scores go nowhere", o.Binding)
+	}
+}
