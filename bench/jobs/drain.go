@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/bench/internal/lathed"
 	"github.com/latheml/lathe/internal/client"
 )
 
@@ -27,7 +28,7 @@ type drainRound struct {
 }
 
 // drain runs o.rounds rounds of the drain and reports their medians.
-func drain(ctx context.Context, o opts, c *client.Client, srv *server, r *report) error {
+func drain(ctx context.Context, o opts, c *client.Client, srv *lathed.Server, r *report) error {
 	var rounds []*drainRound
 	for i := range max(o.rounds, 1) {
 		d, err := drainOnce(ctx, o, c, srv)
@@ -67,9 +68,9 @@ func drain(ctx context.Context, o opts, c *client.Client, srv *server, r *report
 	r.add("drain_over", overLabel, ov, "ms", "≤ 10", metMax(ov, 10))
 	r.add("drain_per", "· drain wall per job", med(func(d *drainRound) float64 { return ms(d.wall) / n }), "ms", "", "")
 	r.add("drain_conc", "· jobs running at once, on average (busy time / wall)", med(func(d *drainRound) float64 { return float64(d.busy) / float64(d.srvWall) }), "", "", "")
-	r.add("drain_queue", "· queued → preparing, median (waiting for a slot)", med(func(d *drainRound) float64 { return ms(median(d.queue)) }), "ms", "", "")
-	r.add("drain_prep", "· preparing → running, median", med(func(d *drainRound) float64 { return ms(median(d.prep)) }), "ms", "", "")
-	r.add("drain_cmd", "· running → completed, median", med(func(d *drainRound) float64 { return ms(median(d.cmd)) }), "ms", "", "")
+	r.add("drain_queue", "· queued → preparing, median (waiting for a slot)", med(func(d *drainRound) float64 { return ms(lathed.Median(d.queue)) }), "ms", "", "")
+	r.add("drain_prep", "· preparing → running, median", med(func(d *drainRound) float64 { return ms(lathed.Median(d.prep)) }), "ms", "", "")
+	r.add("drain_cmd", "· running → completed, median", med(func(d *drainRound) float64 { return ms(lathed.Median(d.cmd)) }), "ms", "", "")
 	r.add("cpu_server", "server CPU per job (API, controller, store)", med(func(d *drainRound) float64 { return ms(d.serverCPU) / n }), "ms", "", "")
 	r.add("cpu_wrap", "wrapper + command CPU per job (reaped children)", med(func(d *drainRound) float64 { return ms(d.wrapCPU) / n }), "ms", "", "")
 	r.add("cpu_client", "this benchmark's CPU per job (submits, polling)", med(func(d *drainRound) float64 { return ms(d.clientCPU) / n }), "ms", "", "")
@@ -84,7 +85,7 @@ func drain(ctx context.Context, o opts, c *client.Client, srv *server, r *report
 // drainOnce times the shell loop, then submits o.drain jobs at once from
 // o.submitters goroutines and waits until none is queued, preparing or
 // running.
-func drainOnce(ctx context.Context, o opts, c *client.Client, srv *server) (*drainRound, error) {
+func drainOnce(ctx context.Context, o opts, c *client.Client, srv *lathed.Server) (*drainRound, error) {
 	d := &drainRound{}
 	loop := exec.CommandContext(ctx, "sh", "-c", fmt.Sprintf("for i in $(seq %d); do sh -c true; done", o.drain))
 	t0 := time.Now()
@@ -94,7 +95,7 @@ func drainOnce(ctx context.Context, o opts, c *client.Client, srv *server) (*dra
 	d.base = time.Since(t0)
 	d.baseCPU = loop.ProcessState.UserTime() + loop.ProcessState.SystemTime()
 
-	before, err := cpuOf(srv.cmd.Process.Pid)
+	before, err := srv.CPU()
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +152,12 @@ func drainOnce(ctx context.Context, o opts, c *client.Client, srv *server) (*dra
 	d.wall = time.Since(t0)
 	d.clientCPU = selfCPU() - selfBefore
 	time.Sleep(300 * time.Millisecond) // let the server reap the last wrappers
-	after, err := cpuOf(srv.cmd.Process.Pid)
+	after, err := srv.CPU()
 	if err != nil {
 		return nil, err
 	}
-	d.serverCPU, d.wrapCPU = after.self-before.self, after.children-before.children
+	used := after.Sub(before)
+	d.serverCPU, d.wrapCPU = used.Self, used.Children
 
 	var first, last time.Time
 	failed := 0

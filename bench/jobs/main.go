@@ -50,19 +50,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
-	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/bench/internal/lathed"
 	"github.com/latheml/lathe/internal/client"
 )
 
@@ -130,43 +124,21 @@ func setDefault(name string, apply func()) {
 func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 
 func run(ctx context.Context, o opts) error {
-	dir, err := os.MkdirTemp("", "lathe-bench-jobs-")
+	srv, err := lathed.Launch(ctx, lathed.Config{Name: "jobs", Bin: o.bin, Keep: o.keep, LogLevel: o.logLevel})
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		logf("data dir and server.log kept in %s", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
-	bin := o.bin
-	if bin == "" {
-		bin = filepath.Join(dir, "lathe")
-		logf("building %s", bin)
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/lathe")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("go build ./cmd/lathe (run from the repository root, or pass -bin): %w", err)
-		}
-	}
-	srv, err := startServer(ctx, bin, dir, o.logLevel)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
-	c, err := client.New(srv.url, srv.token, nil)
-	if err != nil {
-		return err
-	}
+	defer srv.Stop()
+	c := srv.Client()
 	r := &report{Machine: machine(), Settings: map[string]float64{"n": float64(o.n), "drain": float64(o.drain), "submitters": float64(o.submitters),
 		"rounds": float64(o.rounds), "drain_cpu": o.drainCPU}}
-	logf("server %s (pid %d); warming up", srv.url, srv.cmd.Process.Pid)
+	logf("server %s (pid %d); warming up", srv.URL(), srv.PID())
 	for range 3 {
 		if _, err := oneJob(ctx, c, o.workspace); err != nil {
 			return fmt.Errorf("warm-up job: %w", err)
 		}
 	}
-	if err := latency(ctx, o, c, bin, r); err != nil {
+	if err := latency(ctx, o, c, srv.Bin(), r); err != nil {
 		return err
 	}
 	if o.drain > 0 {
@@ -181,114 +153,6 @@ func run(ctx context.Context, o opts) error {
 	}
 	r.print(os.Stdout)
 	return nil
-}
-
-// server is the `lathe up` child process.
-type server struct {
-	cmd   *exec.Cmd
-	url   string
-	token string
-	done  chan struct{}
-}
-
-func startServer(ctx context.Context, bin, dir, logLevel string) (*server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	home := filepath.Join(dir, "home")
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "up", "--addr", addr, "--data-dir", home, "--log-level", logLevel)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LATHE_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env, "LATHE_HOME="+home)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start lathe up: %w", err)
-	}
-	s := &server{cmd: cmd, url: "http://" + addr, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); logFile.Close(); close(s.done) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		tok, _ := os.ReadFile(filepath.Join(home, "admin.token"))
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		if err == nil && resp.StatusCode == http.StatusOK && len(tok) > 0 {
-			s.token = strings.TrimSpace(string(tok))
-			return s, nil
-		}
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("lathe up exited at start:\n%s", tail(filepath.Join(dir, "server.log"), 5))
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("lathe up was not ready in 30 s; see %s", filepath.Join(dir, "server.log"))
-		}
-	}
-}
-
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	b, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
-}
-
-// stop ends the server gracefully (SIGTERM), then for good.
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-// cpu is a process's CPU time: its own and its reaped children's.
-type cpu struct{ self, children time.Duration }
-
-// cpuOf reads /proc/<pid>/stat (utime, stime, cutime, cstime in clock
-// ticks of 1/100 s, the Linux USER_HZ).
-func cpuOf(pid int) (cpu, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return cpu{}, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return cpu{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state)
-	if len(f) < 15 {
-		return cpu{}, fmt.Errorf("/proc/%d/stat: too few fields", pid)
-	}
-	var t [4]int64
-	for k := range t {
-		if t[k], err = strconv.ParseInt(f[11+k], 10, 64); err != nil {
-			return cpu{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-		}
-	}
-	tick := 10 * time.Millisecond
-	return cpu{self: time.Duration(t[0]+t[1]) * tick, children: time.Duration(t[2]+t[3]) * tick}, nil
 }
 
 // jobTimes is one job's timeline.
@@ -375,19 +239,19 @@ func latency(ctx context.Context, o opts, c *client.Client, bin string, r *repor
 	if err != nil {
 		return err
 	}
-	r.add("lat_subrun", "submit → running, median", ms(median(subRun)), "ms", "≤ 100", metMax(ms(median(subRun)), 100))
-	r.add("lat_subrun_p90", "submit → running, p90", ms(pct(subRun, 90)), "ms", "", "")
-	r.add("lat_e2e", "end to end for `true` (client), median", ms(median(e2e)), "ms", "≤ 100", metMax(ms(median(e2e)), 100))
-	r.add("lat_e2e_p90", "end to end for `true` (client), p90", ms(pct(e2e, 90)), "ms", "", "")
-	r.add("lat_call", "· submit call (POST /jobs), median", ms(median(call)), "ms", "", "")
-	r.add("lat_queue", "· queued → preparing (controller), median", ms(median(queue)), "ms", "", "")
-	r.add("lat_prep", "· preparing → running (wrapper start, plan, staging), median", ms(median(prep)), "ms", "", "")
-	r.add("lat_cmd", "· running → completed (command, logs, report), median", ms(median(cmd)), "ms", "", "")
-	r.add("lat_srv", "· created → completed (server clock), median", ms(median(srvE2E)), "ms", "", "")
-	r.add("lat_notify", "· completed → client sees the end, median", ms(median(notify)), "ms", "", "")
-	r.add("base_sh", "baseline: `sh -c true` from Go, median", ms(median(sh)), "ms", "", "")
-	r.add("base_lathe", "baseline: `lathe version` from Go, median", ms(median(lv)), "ms", "", "")
-	r.add("lat_ratio", "end to end / `sh -c true`", float64(median(e2e))/float64(median(sh)), "×", "", "")
+	r.add("lat_subrun", "submit → running, median", ms(lathed.Median(subRun)), "ms", "≤ 100", metMax(ms(lathed.Median(subRun)), 100))
+	r.add("lat_subrun_p90", "submit → running, p90", ms(lathed.Percentile(subRun, 90)), "ms", "", "")
+	r.add("lat_e2e", "end to end for `true` (client), median", ms(lathed.Median(e2e)), "ms", "≤ 100", metMax(ms(lathed.Median(e2e)), 100))
+	r.add("lat_e2e_p90", "end to end for `true` (client), p90", ms(lathed.Percentile(e2e, 90)), "ms", "", "")
+	r.add("lat_call", "· submit call (POST /jobs), median", ms(lathed.Median(call)), "ms", "", "")
+	r.add("lat_queue", "· queued → preparing (controller), median", ms(lathed.Median(queue)), "ms", "", "")
+	r.add("lat_prep", "· preparing → running (wrapper start, plan, staging), median", ms(lathed.Median(prep)), "ms", "", "")
+	r.add("lat_cmd", "· running → completed (command, logs, report), median", ms(lathed.Median(cmd)), "ms", "", "")
+	r.add("lat_srv", "· created → completed (server clock), median", ms(lathed.Median(srvE2E)), "ms", "", "")
+	r.add("lat_notify", "· completed → client sees the end, median", ms(lathed.Median(notify)), "ms", "", "")
+	r.add("base_sh", "baseline: `sh -c true` from Go, median", ms(lathed.Median(sh)), "ms", "", "")
+	r.add("base_lathe", "baseline: `lathe version` from Go, median", ms(lathed.Median(lv)), "ms", "", "")
+	r.add("lat_ratio", "end to end / `sh -c true`", float64(lathed.Median(e2e))/float64(lathed.Median(sh)), "×", "", "")
 	return nil
 }
 
@@ -404,19 +268,6 @@ func timeProcs(ctx context.Context, n int, name string, args ...string) ([]time.
 	return out, nil
 }
 
-func median(d []time.Duration) time.Duration { return pct(d, 50) }
-
-// pct is the p-th percentile (nearest rank).
-func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	k := (p*len(s) + 99) / 100
-	return s[min(max(k-1, 0), len(s)-1)]
-}
-
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func metMax(v, goal float64) string {
@@ -426,20 +277,11 @@ func metMax(v, goal float64) string {
 	return "missed"
 }
 
-// machine describes where the benchmark ran.
+// machine describes where the benchmark ran, with the load average.
 func machine() string {
-	model := runtime.GOARCH
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
 	load := ""
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load = ", load " + strings.Join(strings.Fields(string(b))[:3], " ")
 	}
-	return fmt.Sprintf("%s, %d CPUs, %s%s", model, runtime.NumCPU(), runtime.Version(), load)
+	return lathed.Machine() + load
 }

@@ -49,20 +49,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/bench/internal/lathed"
 	"github.com/latheml/lathe/internal/client"
 )
 
@@ -178,40 +171,18 @@ type result struct {
 	// time (its own and its reaped children's: wrappers and shells) over
 	// the pipeline and over the direct run.
 	pipeJob, directJob time.Duration
-	pipeCPU, directCPU cpu
+	pipeCPU, directCPU lathed.CPU
 }
 
 func run(ctx context.Context, o opts) error {
-	dir, err := os.MkdirTemp("", "lathe-bench-pipelines-")
+	srv, err := lathed.Launch(ctx, lathed.Config{Name: "pipelines", Bin: o.bin, Keep: o.keep, LogLevel: o.logLevel})
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		logf("data dir and server.log kept in %s", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
-	bin := o.bin
-	if bin == "" {
-		bin = filepath.Join(dir, "lathe")
-		logf("building %s", bin)
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/lathe")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("go build ./cmd/lathe (run from the repository root, or pass -bin): %w", err)
-		}
-	}
-	srv, err := startServer(ctx, bin, dir, o.logLevel)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
-	c, err := client.New(srv.url, srv.token, nil)
-	if err != nil {
-		return err
-	}
+	defer srv.Stop()
+	c := srv.Client()
 	d := newDAG(o.width)
-	logf("server %s (pid %d); warming up with a 4-wide pipeline and direct jobs", srv.url, srv.cmd.Process.Pid)
+	logf("server %s (pid %d); warming up with a 4-wide pipeline and direct jobs", srv.URL(), srv.PID())
 	warm := newDAG(4)
 	if _, err := pipelineRun(ctx, c, srv, "warm", warm, nonce(), o.cpu); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
@@ -244,12 +215,12 @@ func run(ctx context.Context, o opts) error {
 		}
 		r.reuseWall = rr.wall
 		logf("round %d: %d direct command jobs level by level", i+1, d.steps())
-		c0, _ := cpuOf(srv.cmd.Process.Pid)
+		c0, _ := srv.CPU()
 		if r.directWall, r.directJob, err = direct(ctx, c, d, o.cpu); err != nil {
 			return err
 		}
-		c1, _ := cpuOf(srv.cmd.Process.Pid)
-		r.directCPU = c1.sub(c0)
+		c1, _ := srv.CPU()
+		r.directCPU = c1.Sub(c0)
 		logf("round %d: pipeline %s, direct %s, reuse %s", i+1, r.pipeWall.Round(time.Millisecond), r.directWall.Round(time.Millisecond), r.reuseWall.Round(time.Millisecond))
 		rs = append(rs, r)
 	}
@@ -268,12 +239,12 @@ type pipeRun struct {
 	wall, server time.Duration
 	created      time.Time
 	reused       int
-	cpu          cpu
+	cpu          lathed.CPU
 }
 
 // pipelineRun submits the DAG as a pipeline and waits for it to end.
-func pipelineRun(ctx context.Context, c *client.Client, srv *server, name string, d *dag, n string, cpuReq float64) (*pipeRun, error) {
-	c0, _ := cpuOf(srv.cmd.Process.Pid)
+func pipelineRun(ctx context.Context, c *client.Client, srv *lathed.Server, name string, d *dag, n string, cpuReq float64) (*pipeRun, error) {
+	c0, _ := srv.CPU()
 	t0 := time.Now()
 	j, err := c.CreatePipelineJob(ctx, ws, client.PipelineRequest{Name: name, Spec: lathe.PipelineSpec{File: "bench.yml", YAML: d.yaml(n, cpuReq)}})
 	if err != nil {
@@ -289,8 +260,8 @@ func pipelineRun(ctx context.Context, c *client.Client, srv *server, name string
 				return nil, fmt.Errorf("pipeline %s ended %s: %s", name, pj.Status, pj.Reason)
 			}
 			r := &pipeRun{wall: time.Since(t0), created: j.CreatedAt}
-			c1, _ := cpuOf(srv.cmd.Process.Pid)
-			r.cpu = c1.sub(c0)
+			c1, _ := srv.CPU()
+			r.cpu = c1.Sub(c0)
 			if pj.EndedAt != nil {
 				r.server = pj.EndedAt.Sub(j.CreatedAt)
 			}
@@ -360,7 +331,7 @@ func gaps(ctx context.Context, c *client.Client, name string, d *dag, created ti
 		spans[s.Step] = sp
 		durs = append(durs, sp.ended.Sub(sp.created))
 	}
-	r.pipeJob = median(durs)
+	r.pipeJob = lathed.Median(durs)
 	for li, level := range d.levels {
 		var first, last, latest time.Time
 		var crit [2]time.Duration
@@ -428,7 +399,7 @@ func direct(ctx context.Context, c *client.Client, d *dag, cpuReq float64) (time
 			return 0, 0, err
 		}
 	}
-	return time.Since(t0), median(durs), nil
+	return time.Since(t0), lathed.Median(durs), nil
 }
 
 // report prints the medians of the rounds as a Markdown table.
@@ -446,7 +417,7 @@ func report(w *os.File, o opts, d *dag, rs []result) {
 		perStep = fmt.Sprintf("%g", o.cpu)
 	}
 	fmt.Fprintf(w, "Machine: %s. DAG: 1 → %d → 2 → 1 = %d `true` steps, CPU per step %s, %d rounds (medians; per-step gaps over all steps of all rounds).\n\n",
-		machine(), o.width, n, perStep, len(rs))
+		lathed.Machine(), o.width, n, perStep, len(rs))
 	fmt.Fprintln(w, "| measure | value | goal | |")
 	fmt.Fprintln(w, "|---|---:|---|---|")
 	row := func(label string, v time.Duration, goal string, ok bool) {
@@ -459,176 +430,46 @@ func report(w *os.File, o opts, d *dag, rs []result) {
 		}
 		fmt.Fprintf(w, "| %s | %.1f ms | %s | %s |\n", label, ms(v), goal, verdict)
 	}
-	ov := median(over)
-	qg := median(q)
-	row(fmt.Sprintf("pipeline of %d steps: wall (client)", n), median(pipe), "", false)
-	row("· created → ended (server clock)", median(srvT), "", false)
-	row(fmt.Sprintf("same %d `true` jobs submitted directly, level by level: wall", n), median(dir), "", false)
+	ov := lathed.Median(over)
+	qg := lathed.Median(q)
+	row(fmt.Sprintf("pipeline of %d steps: wall (client)", n), lathed.Median(pipe), "", false)
+	row("· created → ended (server clock)", lathed.Median(srvT), "", false)
+	row(fmt.Sprintf("same %d `true` jobs submitted directly, level by level: wall", n), lathed.Median(dir), "", false)
 	row("orchestration overhead per step: (pipeline − direct) / steps", ov, "≤ 20 ms", ov <= 20*time.Millisecond)
 	row("per-step gap: dependencies ended → step job queued, median", qg, "≤ 20 ms", qg <= 20*time.Millisecond)
-	row("· the same, p90", pct(q, 90), "", false)
-	row("per-step gap: dependencies ended → step job running, median", median(rn), "", false)
-	row("· the same, p90", pct(rn, 90), "", false)
+	row("· the same, p90", lathed.Percentile(q, 90), "", false)
+	row("per-step gap: dependencies ended → step job running, median", lathed.Median(rn), "", false)
+	row("· the same, p90", lathed.Percentile(rn, 90), "", false)
 	var cq, cr, burst, pj, dj []time.Duration
-	var pcpu, dcpu []cpu
+	var pcpu, dcpu []lathed.CPU
 	for _, r := range rs {
 		cq, cr = append(cq, r.critQueue...), append(cr, r.critRun...)
 		burst, pj, dj = append(burst, r.burst), append(pj, r.pipeJob), append(dj, r.directJob)
 		pcpu, dcpu = append(pcpu, r.pipeCPU), append(dcpu, r.directCPU)
 	}
-	row("critical path (source, last gather, sink): dependencies ended → job queued, median", median(cq), "", false)
-	row("critical path (source, last gather, sink): dependencies ended → job running, median", median(cr), "", false)
-	row(fmt.Sprintf("fan-out: time per step to queue the %d ready steps", o.width), median(burst), "", false)
-	row("a step's job: created → ended, median", median(pj), "", false)
-	row("a direct job: created → ended, median", median(dj), "", false)
+	row("critical path (source, last gather, sink): dependencies ended → job queued, median", lathed.Median(cq), "", false)
+	row("critical path (source, last gather, sink): dependencies ended → job running, median", lathed.Median(cr), "", false)
+	row(fmt.Sprintf("fan-out: time per step to queue the %d ready steps", o.width), lathed.Median(burst), "", false)
+	row("a step's job: created → ended, median", lathed.Median(pj), "", false)
+	row("a direct job: created → ended, median", lathed.Median(dj), "", false)
 	row("server CPU (own + wrappers and shells) per step, pipeline", cpuPer(pcpu, n), "", false)
 	row("server CPU (own + wrappers and shells) per job, direct", cpuPer(dcpu, n), "", false)
-	row(fmt.Sprintf("second submission, all %d steps reused: wall", n), median(reuse), "", false)
+	row(fmt.Sprintf("second submission, all %d steps reused: wall", n), lathed.Median(reuse), "", false)
 	fmt.Fprintln(w)
 	for i, r := range rs {
 		fmt.Fprintf(w, "round %d: pipeline %.0f ms, direct %.0f ms, reuse %.0f ms, queue gap median %.1f ms; source, last gather, sink: queued after %v, running after %v\n", i+1,
-			ms(r.pipeWall), ms(r.directWall), ms(r.reuseWall), ms(median(r.queueGaps)), r.critQueue, r.critRun)
+			ms(r.pipeWall), ms(r.directWall), ms(r.reuseWall), ms(lathed.Median(r.queueGaps)), r.critQueue, r.critRun)
 	}
 }
 
 // cpuPer is the median over rounds of a run's CPU time (own and
 // children's) per step.
-func cpuPer(cs []cpu, n int) time.Duration {
+func cpuPer(cs []lathed.CPU, n int) time.Duration {
 	var d []time.Duration
 	for _, c := range cs {
-		d = append(d, (c.self+c.children)/time.Duration(n))
+		d = append(d, (c.Self+c.Children)/time.Duration(n))
 	}
-	return median(d)
-}
-
-// cpu is a process's CPU time: its own and its reaped children's.
-type cpu struct{ self, children time.Duration }
-
-func (c cpu) sub(o cpu) cpu { return cpu{c.self - o.self, c.children - o.children} }
-
-// cpuOf reads /proc/<pid>/stat (utime, stime, cutime, cstime in clock
-// ticks of 1/100 s, the Linux USER_HZ).
-func cpuOf(pid int) (cpu, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return cpu{}, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return cpu{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state)
-	if len(f) < 15 {
-		return cpu{}, fmt.Errorf("/proc/%d/stat: too few fields", pid)
-	}
-	var t [4]int64
-	for k := range t {
-		if t[k], err = strconv.ParseInt(f[11+k], 10, 64); err != nil {
-			return cpu{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-		}
-	}
-	tick := 10 * time.Millisecond
-	return cpu{self: time.Duration(t[0]+t[1]) * tick, children: time.Duration(t[2]+t[3]) * tick}, nil
-}
-
-func median(d []time.Duration) time.Duration { return pct(d, 50) }
-
-// pct is the p-th percentile (nearest rank).
-func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	k := (p*len(s) + 99) / 100
-	return s[min(max(k-1, 0), len(s)-1)]
+	return lathed.Median(d)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// machine describes where the benchmark ran.
-func machine() string {
-	model := runtime.GOARCH
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	return fmt.Sprintf("%s, %d CPUs, %s", model, runtime.NumCPU(), runtime.Version())
-}
-
-// server is the `lathe up` child process.
-type server struct {
-	cmd   *exec.Cmd
-	url   string
-	token string
-	done  chan struct{}
-}
-
-func startServer(ctx context.Context, bin, dir, logLevel string) (*server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	home := filepath.Join(dir, "home")
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "up", "--addr", addr, "--data-dir", home, "--log-level", logLevel)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LATHE_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env, "LATHE_HOME="+home)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start lathe up: %w", err)
-	}
-	s := &server{cmd: cmd, url: "http://" + addr, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); logFile.Close(); close(s.done) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		tok, _ := os.ReadFile(filepath.Join(home, "admin.token"))
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		if err == nil && resp.StatusCode == http.StatusOK && len(tok) > 0 {
-			s.token = strings.TrimSpace(string(tok))
-			return s, nil
-		}
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("lathe up exited at start; see %s", filepath.Join(dir, "server.log"))
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("lathe up was not ready in 30 s; see %s", filepath.Join(dir, "server.log"))
-		}
-	}
-}
-
-// stop ends the server gracefully (SIGTERM), then for good.
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
