@@ -31,11 +31,15 @@ type runner struct {
 	// canceling is set once the pipeline's cancel has been passed on.
 	canceling bool
 	recorded  map[string]bool // pipeline outputs recorded
-	// watch holds the change channels of the step jobs being followed,
-	// taken before their jobs are read (or as they are submitted), so a
-	// change while advance runs wakes the next wait instead of being lost
-	// until the poll.
-	watch []<-chan struct{}
+	// seen holds, per active step job, the change channel taken just
+	// before the job was last read (or as it was submitted): a change while
+	// advance runs wakes the next wait instead of being lost until the
+	// poll, and advance reads again only the jobs whose channel has fired,
+	// so one step ending costs one read, not one per active step.
+	seen map[string]<-chan struct{}
+	// full makes the next advance read every active step's job (after the
+	// poll interval passed without a change, as a safety net).
+	full bool
 }
 
 // drive runs a pipeline job until it ends or ctx does.
@@ -45,7 +49,7 @@ func (s *Service) drive(ctx context.Context, id string) error {
 		return err
 	}
 	r := &runner{s: s, j: j, ws: &lathe.Workspace{ID: j.WorkspaceID, Name: j.Workspace}, rows: map[string]*lathe.PipelineStep{},
-		dirty: map[string]bool{}, done: map[string]pipeline.Upstream{}, force: map[string]bool{}, recorded: map[string]bool{}}
+		dirty: map[string]bool{}, done: map[string]pipeline.Upstream{}, force: map[string]bool{}, recorded: map[string]bool{}, seen: map[string]<-chan struct{}{}, full: true}
 	ps, err := s.o.Store.PipelineSpec(ctx, id)
 	if err != nil {
 		return err
@@ -88,7 +92,6 @@ func (s *Service) drive(ctx context.Context, id string) error {
 		return err
 	}
 	for {
-		r.watchSteps()
 		if err := r.advance(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -131,9 +134,20 @@ func (r *runner) advance(ctx context.Context) error {
 			r.startStep(ctx, i) // taken but never submitted (the server stopped)
 			continue
 		}
+		if ch, ok := r.seen[row.JobID]; ok && !r.full && !r.canceling {
+			select {
+			case <-ch:
+			default:
+				continue // not changed since it was last read
+			}
+		}
+		r.seen[row.JobID] = s.o.Jobs.Changed(row.JobID)
 		c, err := s.o.Store.JobByID(ctx, row.JobID)
 		if err != nil {
 			return err
+		}
+		if lathe.JobTerminal(c.Status) {
+			delete(r.seen, row.JobID)
 		}
 		if r.canceling && !lathe.JobTerminal(c.Status) && !c.CancelRequested {
 			if _, err := s.o.Jobs.Cancel(ctx, r.ws.ID, c.Name, "pipeline "+r.j.Name); err != nil && !lathe.IsCode(err, lathe.ECONFLICT) {
@@ -244,7 +258,7 @@ func (r *runner) startStep(ctx context.Context, i int) {
 		return
 	}
 	row.JobID, row.Job, row.Reused, row.Reason = c.ID, c.Name, false, ""
-	r.watch = append(r.watch, s.o.Jobs.Changed(c.ID))
+	r.seen[c.ID] = s.o.Jobs.Changed(c.ID)
 	// Record the job at once: a restart must find it, not submit another.
 	row.State = pipeline.StateQueued.String()
 	row.UpdatedAt = s.now()
@@ -525,17 +539,6 @@ func (r *runner) end(ctx context.Context, status, reason string) error {
 	return nil
 }
 
-// watchSteps takes the change channels of the active steps' jobs, before
-// advance reads those jobs.
-func (r *runner) watchSteps() {
-	r.watch = r.watch[:0]
-	for i := 0; i < r.l.g.Len(); i++ {
-		if row := r.rows[r.l.g.Name(i)]; r.run.State(i).Active() && row.JobID != "" {
-			r.watch = append(r.watch, r.s.o.Jobs.Changed(row.JobID))
-		}
-	}
-}
-
 // wait blocks until the pipeline job or one of the watched step jobs
 // changes, the poll interval passes, or ctx ends (false).
 func (r *runner) wait(ctx context.Context) bool {
@@ -543,12 +546,13 @@ func (r *runner) wait(ctx context.Context) bool {
 		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
 		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(r.s.o.Jobs.Changed(r.j.ID))},
 	}
-	for _, ch := range r.watch {
+	for _, ch := range r.seen {
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
 	}
 	t := time.NewTimer(r.s.o.Poll)
 	defer t.Stop()
 	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.C)})
 	chosen, _, _ := reflect.Select(cases)
+	r.full = chosen == len(cases)-1 // the poll: read every active step again
 	return chosen != 0
 }
