@@ -44,7 +44,7 @@ func (jt jobTracker) StartRun(ctx context.Context, ws string, r jobs.RunStart) (
 		}
 	}
 	run, err := jt.t.CreateRun(ctx, ws, tracking.CreateRunRequest{
-		ExperimentID: expID, UserID: r.User, Name: r.Name, StartTime: r.Start.UnixMilli(), Tags: r.Tags,
+		ExperimentID: expID, UserID: r.User, Name: r.Name, StartTime: r.Start.UnixMilli(), Tags: r.Tags, Status: lathe.RunScheduled,
 	})
 	if err != nil {
 		return "", "", err
@@ -54,9 +54,6 @@ func (jt jobTracker) StartRun(ctx context.Context, ws string, r jobs.RunStart) (
 		if err := jt.t.LogBatch(ctx, ws, id, nil, r.Params, nil); err != nil {
 			return "", "", err
 		}
-	}
-	if _, err := jt.t.UpdateRun(ctx, ws, id, "SCHEDULED", nil, ""); err != nil {
-		return "", "", err
 	}
 	return expID, id, nil
 }

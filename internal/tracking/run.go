@@ -19,6 +19,9 @@ type CreateRunRequest struct {
 	Name         string
 	StartTime    int64 // 0: now
 	Tags         []lathe.Tag
+	// Status is the run's first status: RUNNING (the default, as MLflow
+	// does) or SCHEDULED (a job's run, created when the job is queued).
+	Status string
 }
 
 // CreateRun starts a run in an active experiment and returns it. A run with
@@ -27,6 +30,14 @@ type CreateRunRequest struct {
 func (s *Service) CreateRun(ctx context.Context, ws string, req CreateRunRequest) (*lathe.Run, error) {
 	if req.ExperimentID == "" {
 		req.ExperimentID = DefaultExperimentID
+	}
+	status := lathe.RunRunning
+	switch req.Status {
+	case "", lathe.RunRunning:
+	case lathe.RunScheduled:
+		status = req.Status
+	default:
+		return nil, invalid("a run starts RUNNING or SCHEDULED, not %q", req.Status)
 	}
 	e, err := s.Experiment(ctx, ws, req.ExperimentID)
 	if err != nil {
@@ -60,7 +71,7 @@ func (s *Service) CreateRun(ctx context.Context, ws string, req CreateRunRequest
 		start = s.ms()
 	}
 	info := &lathe.RunInfo{
-		WorkspaceID: ws, RunID: id, ExperimentID: e.ID, Name: name, UserID: req.UserID, Status: lathe.RunRunning,
+		WorkspaceID: ws, RunID: id, ExperimentID: e.ID, Name: name, UserID: req.UserID, Status: status,
 		StartTime: start, ArtifactURI: strings.TrimSuffix(e.ArtifactLocation, "/") + "/" + id + "/artifacts",
 		LifecycleStage: lathe.StageActive,
 	}
