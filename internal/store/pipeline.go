@@ -100,16 +100,22 @@ func (db *DB) PipelineSpec(ctx context.Context, pipelineID string) (*lathe.Pipel
 // PipelineSteps returns a pipeline run's steps in run order.
 func (db *DB) PipelineSteps(ctx context.Context, pipelineID string) ([]lathe.PipelineStep, error) {
 	var out []lathe.PipelineStep
-	err := db.eachRow(ctx, `SELECT step, idx, state, job_id, job_name, reused, component, cache_key, reason, deps, updated_at
-		FROM pipeline_steps WHERE pipeline_id = ? ORDER BY idx, step`, []any{pipelineID}, func(rows *sql.Rows) error {
+	// The step jobs' times come in the same query (a reused step's job
+	// ran for another pipeline; its times are not this step's).
+	err := db.eachRow(ctx, `SELECT s.step, s.idx, s.state, s.job_id, s.job_name, s.reused, s.component, s.cache_key, s.reason, s.deps, s.updated_at,
+		j.started_at, j.ended_at
+		FROM pipeline_steps s LEFT JOIN jobs j ON j.id = s.job_id AND s.reused = 0
+		WHERE s.pipeline_id = ? ORDER BY s.idx, s.step`, []any{pipelineID}, func(rows *sql.Rows) error {
 		var s lathe.PipelineStep
 		var reused int
 		var key, deps string
 		var updated int64
-		if err := rows.Scan(&s.Step, &s.Index, &s.State, &s.JobID, &s.Job, &reused, &s.Component, &key, &s.Reason, &deps, &updated); err != nil {
+		var started, ended sql.NullInt64
+		if err := rows.Scan(&s.Step, &s.Index, &s.State, &s.JobID, &s.Job, &reused, &s.Component, &key, &s.Reason, &deps, &updated, &started, &ended); err != nil {
 			return err
 		}
 		s.Reused, s.CacheKey, s.UpdatedAt = reused != 0, lathe.Digest(key), fromMS(updated)
+		s.StartedAt, s.EndedAt = timePtr(started), timePtr(ended)
 		if deps != "" {
 			s.Deps = strings.Split(deps, ",")
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/latheml/lathe"
+	"github.com/latheml/lathe/internal/store"
 )
 
 func mkComponent(ws *lathe.Workspace, name, version string, at time.Time) *lathe.Component {
@@ -110,6 +111,16 @@ func testPipelineRuns(t *testing.T, open Opener) {
 	}
 	if got, err = db.PipelineSteps(ctx, p.ID); err != nil || !reflect.DeepEqual(got, upd) {
 		t.Fatalf("PipelineSteps after update = %+v, %v\nwant %+v", got, err, upd)
+	}
+	// A step's times are its own job's, read with the steps; a reused
+	// step's job ran elsewhere and lends none.
+	started, ended := at.Add(time.Second), at.Add(3*time.Second)
+	if _, err := db.UpdateJob(ctx, child.ID, store.JobUpdate{Status: lathe.JobCompleted, At: ended, StartedAt: &started, EndedAt: &ended}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = db.PipelineSteps(ctx, p.ID); err != nil || got[0].StartedAt == nil || !got[0].StartedAt.Equal(started) ||
+		got[0].EndedAt == nil || !got[0].EndedAt.Equal(ended) || got[1].StartedAt != nil {
+		t.Fatalf("PipelineSteps after the step job ran = %+v, %v; want prep's times %s–%s and none for the reused step", got, err, started, ended)
 	}
 	if pid, step, err := db.PipelineOf(ctx, child.ID); err != nil || pid != p.ID || step != "prep" {
 		t.Fatalf("PipelineOf = %s, %s, %v", pid, step, err)
