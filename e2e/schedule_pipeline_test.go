@@ -99,8 +99,8 @@ create_job: ./count.yml
 		t.Fatal(err)
 	}
 	j := waitJob(t, c, onData.LastJob, time.Minute, ended)
-	if j.Status != lathe.JobCompleted || j.Type != "pipeline" {
-		t.Fatalf("the triggered pipeline %s ended %s (%s), type %s", j.Name, j.Status, j.Reason, j.Type)
+	if j.Status != lathe.JobCompleted || j.Type != "pipeline" || j.Spec.Tags["lathe.schedule"] != "on-sales" {
+		t.Fatalf("the triggered pipeline %s ended %s (%s), type %s, tags %v", j.Name, j.Status, j.Reason, j.Type, j.Spec.Tags)
 	}
 	log := logText(t, c, j.Name+"-show")
 	if !strings.Contains(log, "rows=4") {

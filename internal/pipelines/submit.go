@@ -16,6 +16,8 @@ type SubmitRequest struct {
 	// one).
 	Name string             `json:"name,omitempty" doc:"unique in the workspace; generated when left out"`
 	Spec lathe.PipelineSpec `json:"spec"`
+	// Tags are added to the pipeline job's (the YAML's tags) and win.
+	Tags map[string]string `json:"tags,omitempty" doc:"added to the pipeline's tags (schedules tag their firings)"`
 }
 
 // Submit checks a pipeline (its YAML, components, DAG and every step's
@@ -45,6 +47,18 @@ func (s *Service) Submit(ctx context.Context, ws *lathe.Workspace, p lathe.Princ
 	now := s.now()
 	sp := lathe.JobSpec{Inputs: l.params, Outputs: map[string]lathe.JobOutput{}, Compute: l.p.Settings.DefaultCompute,
 		ExperimentName: l.p.ExperimentName, DisplayName: l.p.DisplayName, Description: l.p.Description, Tags: l.p.Tags}
+	if len(req.Tags) > 0 {
+		sp.Tags = make(map[string]string, len(l.p.Tags)+len(req.Tags))
+		for k, v := range l.p.Tags {
+			sp.Tags[k] = v
+		}
+		for k, v := range req.Tags {
+			sp.Tags[k] = v
+		}
+		if len(sp.Tags) > lathe.MaxTags {
+			return nil, lathe.Errorf(lathe.EINVALID, "the pipeline has %d tags; the limit is %d", len(sp.Tags), lathe.MaxTags)
+		}
+	}
 	if sp.Compute == "" {
 		sp.Compute = l.p.Compute
 	}

@@ -106,7 +106,7 @@ func (c Pipelines) Submit(ctx context.Context, ws *lathe.Workspace, p lathe.Prin
 		}
 		ps.Set = append(append([]string(nil), ps.Set...), a)
 	}
-	j, err := c.Pipelines.Submit(ctx, ws, p, pipelines.SubmitRequest{Spec: ps})
+	j, err := c.Pipelines.Submit(ctx, ws, p, pipelines.SubmitRequest{Spec: ps, Tags: map[string]string{TagSchedule: f.Schedule.Name}})
 	if err != nil {
 		return "", fmt.Errorf("submit the pipeline of schedule %s: %w", f.Schedule.Name, err)
 	}
