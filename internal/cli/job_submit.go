@@ -45,7 +45,7 @@ func readJobFile(file string, sets []string) (*spec.CommandJob, error) {
 			return nil, err
 		}
 	case *spec.PipelineJob:
-		return nil, lathe.Errorf(lathe.EUNSUPPORTED, "%s is a pipeline job; pipelines are not supported yet: run each step as a command job (lathe job create -f step.yml)", file)
+		return nil, lathe.Errorf(lathe.EINVALID, "%s is a pipeline job, not a command job; submit it with lathe job create -f %s (a pipeline file has type: pipeline and jobs:)", file, file)
 	default:
 		return nil, lathe.Errorf(lathe.EINVALID, "%s is a %s document, not a command job; lathe job create takes a commandJob (command, code, environment, inputs, outputs)", file, doc.Kind())
 	}

@@ -209,7 +209,7 @@ func TestReadJobFileErrors(t *testing.T) {
 	}{
 		{"misspelt field", "command: echo hi\nexperimnt_name: x\n", nil, lathe.EINVALID, []string{"job.yml:2:", "experimnt_name", "experiment_name"}},
 		{"undeclared input", "command: echo ${{inputs.nope}}\n", nil, lathe.EINVALID, []string{"job.yml:1:", "nope"}},
-		{"pipeline", "type: pipeline\njobs:\n  a:\n    type: command\n    command: echo\n", nil, lathe.EUNSUPPORTED, []string{"pipelines are not supported yet"}},
+		{"pipeline", "type: pipeline\njobs:\n  a:\n    type: command\n    command: echo\n", nil, lathe.EINVALID, []string{"is a pipeline job, not a command job", "lathe job create -f"}},
 		{"not a job", "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nname: e\nimage: x\n", nil, lathe.EINVALID, []string{"not a command job"}},
 		{"bad --set type", "command: echo ${{inputs.n}}\ninputs:\n  n: 3\n", []string{"inputs.n=abc"}, lathe.EINVALID, []string{"--set inputs.n=abc", "integer"}},
 		{"a version makes it look like a component", "command: echo hi\nversion: 2\n", nil, lathe.EINVALID, []string{"job.yml:2:", "jobs have no version"}},
