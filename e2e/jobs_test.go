@@ -135,7 +135,13 @@ echo logged`
 				} `json:"data"`
 			} `json:"run"`
 		}
-		mlflowGet(t, p.url, p.token(t), "/api/2.0/mlflow/runs/get?run_id="+j.RunID, &run)
+		// The run is ended just after the job's status is stored.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mlflowGet(t, p.url, p.token(t), "/api/2.0/mlflow/runs/get?run_id="+j.RunID, &run)
+			if run.Run.Info.Status == "FINISHED" || time.Now().After(deadline) {
+				break
+			}
+		}
 		if run.Run.Info.Status != "FINISHED" {
 			t.Errorf("the job's run is %s, want FINISHED", run.Run.Info.Status)
 		}

@@ -200,6 +200,20 @@ func (f *fakeTracker) SetRunStatus(_ context.Context, _, runID, status string, _
 	return nil
 }
 
+// waitLast waits (up to 5 s) for a run's latest status to be want and
+// returns the latest status seen: the run is ended just after the job's
+// terminal status is stored, so a reader can see the job end first.
+func (f *fakeTracker) waitLast(runID, want string) string {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := f.last(runID)
+		if s == want || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (f *fakeTracker) last(runID string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -124,7 +124,7 @@ func TestLifecycleCompleted(t *testing.T) {
 	if got.ExitCode == nil || *got.ExitCode != 0 || got.EndedAt == nil {
 		t.Fatalf("completed job: %+v", got)
 	}
-	if s := e.tracker.last(j.RunID); s != lathe.RunFinished {
+	if s := e.tracker.waitLast(j.RunID, lathe.RunFinished); s != lathe.RunFinished {
 		t.Fatalf("run status = %q, want %s", s, lathe.RunFinished)
 	}
 	waitFreed(t, e.svc, e.ws.ID)
@@ -225,7 +225,7 @@ func TestUserFailureNotRetried(t *testing.T) {
 	if got.Failure != lathe.FailureUser || got.Attempt != 1 || got.ExitCode == nil || *got.ExitCode != 2 || !strings.Contains(got.Reason, "status 2") {
 		t.Fatalf("failed job: failure %s attempt %d exit %v reason %q", got.Failure, got.Attempt, got.ExitCode, got.Reason)
 	}
-	if s := e.tracker.last(j.RunID); s != lathe.RunFailed {
+	if s := e.tracker.waitLast(j.RunID, lathe.RunFailed); s != lathe.RunFailed {
 		t.Fatalf("run status = %q", s)
 	}
 	e.b.noStart(t, 200*time.Millisecond)
@@ -344,7 +344,7 @@ func TestCancel(t *testing.T) {
 		if !strings.Contains(got.Reason, "canceled by ada") || got.Failure != "" {
 			t.Fatalf("canceled job: reason %q failure %q", got.Reason, got.Failure)
 		}
-		if s := e.tracker.last(j.RunID); s != lathe.RunKilled {
+		if s := e.tracker.waitLast(j.RunID, lathe.RunKilled); s != lathe.RunKilled {
 			t.Fatalf("run status = %q", s)
 		}
 		waitFreed(t, e.svc, e.ws.ID)
