@@ -104,6 +104,27 @@ func isComponentName(s string) bool {
 	return true
 }
 
+// componentMeta reads the fields every component kind shares: name (Azure's
+// rule), version, display_name, description and tags.
+func (d *dec) componentMeta(e *entry, p string, name, version, displayName, description *string, tags *map[string]string) {
+	switch e.key {
+	case "name":
+		if s := d.reqStr(e, p); s != "" && !isComponentName(s) {
+			d.errf(e.val.pos, "%s %q: a component name is a lowercase letter, then lowercase letters, digits and _ (Azure's rule)", p, clip(s, 80))
+		} else {
+			*name = s
+		}
+	case "version":
+		*version = d.version(e, p)
+	case "display_name":
+		*displayName = d.text(e, p, lathe.MaxNameLen)
+	case "description":
+		*description = d.text(e, p, lathe.MaxDescriptionLen)
+	case "tags":
+		*tags = d.tags(e, p)
+	}
+}
+
 // decodeComponent reads a command component; where names it in messages.
 func decodeComponent(d *dec, root *node, m Meta, where string) *CommandComponent {
 	c := &CommandComponent{Meta: m, Pos: root.pos, IsDeterministic: true}
@@ -116,20 +137,8 @@ func decodeComponent(d *dec, root *node, m Meta, where string) *CommandComponent
 		switch e.key {
 		case "type":
 			d.typeField(e, "command")
-		case "name":
-			if s := d.reqStr(e, p); s != "" && !isComponentName(s) {
-				d.errf(e.val.pos, "%s %q: a component name is a lowercase letter, then lowercase letters, digits and _ (Azure's rule)", p, clip(s, 80))
-			} else {
-				c.Name = s
-			}
-		case "version":
-			c.Version = d.version(e, p)
-		case "display_name":
-			c.DisplayName = d.text(e, p, lathe.MaxNameLen)
-		case "description":
-			c.Description = d.text(e, p, lathe.MaxDescriptionLen)
-		case "tags":
-			c.Tags = d.tags(e, p)
+		case "name", "version", "display_name", "description", "tags":
+			d.componentMeta(e, p, &c.Name, &c.Version, &c.DisplayName, &c.Description, &c.Tags)
 		case "properties":
 			c.Properties = d.tags(e, p)
 		case "is_deterministic":

@@ -1,9 +1,5 @@
 package spec
 
-import (
-	"github.com/latheml/lathe"
-)
-
 // PipelineComponent is Azure's pipelineComponent: steps (jobs:) like a
 // pipeline job's, with typed inputs and outputs of its own, run as one
 // step (type: pipeline) of a pipeline. Its steps bind
@@ -53,20 +49,8 @@ func decodePipelineComponent(d *dec, root *node, m Meta, where string) *Pipeline
 		switch e.key {
 		case "type":
 			d.typeField(e, StepTypePipeline)
-		case "name":
-			if s := d.reqStr(e, p); s != "" && !isComponentName(s) {
-				d.errf(e.val.pos, "%s %q: a component name is a lowercase letter, then lowercase letters, digits and _ (Azure's rule)", p, clip(s, 80))
-			} else {
-				c.Name = s
-			}
-		case "version":
-			c.Version = d.version(e, p)
-		case "display_name":
-			c.DisplayName = d.text(e, p, lathe.MaxNameLen)
-		case "description":
-			c.Description = d.text(e, p, lathe.MaxDescriptionLen)
-		case "tags":
-			c.Tags = d.tags(e, p)
+		case "name", "version", "display_name", "description", "tags":
+			d.componentMeta(e, p, &c.Name, &c.Version, &c.DisplayName, &c.Description, &c.Tags)
 		case "inputs":
 			c.Inputs = d.params(e, p)
 		case "outputs":
