@@ -19,7 +19,7 @@ import (
 func TestBuiltinComponentsPipeline(t *testing.T) {
 	t.Parallel()
 	p := up(t, t.TempDir())
-	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+	env := p.cliEnv(t)
 	dir := t.TempDir()
 	for _, f := range []string{"bank_marketing_train.csv", "bank_marketing_test.csv"} {
 		b, err := demo.Dataset(f)

@@ -401,7 +401,7 @@ func TestJobDataReferences(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "rows.csv"), []byte("x\n1\n2\n3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+	env := p.cliEnv(t)
 	stdout, stderr, code := run(t, env, "data", "create", "--name", "rows", "--type", "uri_folder", "--path", dir, "-o", "json")
 	if code != 0 {
 		t.Fatalf("data create: exit %d\n%s", code, stderr)

@@ -124,6 +124,13 @@ func (p *proc) token(t *testing.T) string {
 	return strings.TrimSpace(string(b))
 }
 
+// cliEnv is the environment a CLI command needs to talk to p as admin,
+// with a home and client config of its own (nothing from the user's).
+func (p *proc) cliEnv(t *testing.T) []string {
+	t.Helper()
+	return []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+}
+
 // run runs a CLI command with env (KEY=VALUE) and returns stdout, stderr
 // and the exit code.
 func run(t *testing.T, env []string, args ...string) (string, string, int) {

@@ -316,7 +316,7 @@ jobs:
 	if err := os.WriteFile(filepath.Join(dir, "inner.yml"), []byte(inner), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+	env := p.cliEnv(t)
 	_, errOut, code := run(t, env, "job", "create", "-f", filepath.Join(dir, "outer.yml"))
 	if code == 0 || !strings.Contains(errOut, "outer.yml:12:") || !strings.Contains(errOut, `undefined component input "in"`) {
 		t.Errorf("lathe job create -f outer.yml: exit %d\n%s", code, errOut)

@@ -23,7 +23,7 @@ import (
 func TestPipelineNested(t *testing.T) {
 	t.Parallel()
 	p := up(t, t.TempDir())
-	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+	env := p.cliEnv(t)
 	dir := t.TempDir()
 	copyTree(t, filepath.Join("testdata", "pipelines", "nested"), dir)
 	c, err := client.New(p.url, p.token(t), nil)
@@ -33,15 +33,7 @@ func TestPipelineNested(t *testing.T) {
 	ctx := context.Background()
 	steps := func(name string) map[string]lathe.PipelineStep {
 		t.Helper()
-		ps, err := c.PipelineSteps(ctx, lathe.DefaultWorkspace, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]lathe.PipelineStep{}
-		for _, s := range ps.Items {
-			out[s.Step] = s
-		}
-		return out
+		return stepsByName(t, c, name)
 	}
 	mustRun := func(args ...string) string {
 		t.Helper()

@@ -44,7 +44,7 @@ func copyTree(t *testing.T, from, to string) {
 func TestPipelines(t *testing.T) {
 	t.Parallel()
 	p := up(t, t.TempDir())
-	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+	env := p.cliEnv(t)
 	dir := t.TempDir()
 	copyTree(t, filepath.Join("testdata", "pipelines"), dir)
 	cli := func(args ...string) (string, string, int) {
@@ -58,15 +58,7 @@ func TestPipelines(t *testing.T) {
 	ctx := context.Background()
 	steps := func(name string) map[string]lathe.PipelineStep {
 		t.Helper()
-		ps, err := c.PipelineSteps(ctx, lathe.DefaultWorkspace, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]lathe.PipelineStep{}
-		for _, s := range ps.Items {
-			out[s.Step] = s
-		}
-		return out
+		return stepsByName(t, c, name)
 	}
 	mustRun := func(args ...string) string {
 		t.Helper()
@@ -188,4 +180,18 @@ func TestPipelines(t *testing.T) {
 	if show := mustRun("component", "show", "-n", "e2e_train"); !strings.Contains(show, "version           1") && !strings.Contains(show, "e2e_train:1") {
 		t.Fatalf("after archiving version 2, latest should be 1:\n%s", show)
 	}
+}
+
+// stepsByName returns a pipeline job's steps by step name.
+func stepsByName(t *testing.T, c *client.Client, name string) map[string]lathe.PipelineStep {
+	t.Helper()
+	ps, err := c.PipelineSteps(t.Context(), lathe.DefaultWorkspace, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]lathe.PipelineStep{}
+	for _, s := range ps.Items {
+		out[s.Step] = s
+	}
+	return out
 }

@@ -19,7 +19,7 @@ import (
 func TestPipelineSchedules(t *testing.T) {
 	t.Parallel()
 	p := up(t, t.TempDir())
-	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+	env := p.cliEnv(t)
 	mustJSON := func(out any, args ...string) {
 		t.Helper()
 		stdout, stderr, code := run(t, env, append(args, "-o", "json")...)

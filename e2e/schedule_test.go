@@ -20,7 +20,7 @@ import (
 func TestScheduleCLI(t *testing.T) {
 	t.Parallel()
 	p := up(t, t.TempDir())
-	env := []string{"LATHE_URL=" + p.url, "LATHE_TOKEN=" + p.token(t), "LATHE_HOME=" + t.TempDir(), "LATHE_CONFIG=" + filepath.Join(t.TempDir(), "none")}
+	env := p.cliEnv(t)
 	cli := func(args ...string) (string, string, int) {
 		t.Helper()
 		return run(t, env, args...)
