@@ -133,6 +133,7 @@ func Reusable(r Reuse) bool {
 func StepReuse(p *spec.PipelineJob, step string, forceSubmit bool) Reuse {
 	r := Reuse{ForcePipeline: p.Settings.ForceRerun, ForceSubmit: forceSubmit}
 	if s := p.Jobs[step]; s != nil {
+		r.ForceStep = s.ForceRerun
 		switch {
 		case s.Component != nil:
 			r.Deterministic = s.Component.IsDeterministic

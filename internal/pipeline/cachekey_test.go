@@ -141,6 +141,9 @@ jobs:
       command: echo nondet
   unloaded:
     component: ./train.yml
+  forced:
+    command: echo again
+    force_rerun: true
 `
 	for _, tc := range []struct {
 		force       string
@@ -155,6 +158,7 @@ jobs:
 		{"false", false, "unloaded", false, "a component not loaded is never reused"},
 		{"true", false, "det", false, "settings.force_rerun"},
 		{"false", true, "det", false, "--force-rerun"},
+		{"false", false, "forced", false, "the step's force_rerun"},
 	} {
 		t.Run(tc.description, func(t *testing.T) {
 			t.Parallel()

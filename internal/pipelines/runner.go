@@ -232,7 +232,7 @@ func (r *runner) startStep(ctx context.Context, i int) {
 	}
 	row.CacheKey = r.cacheKey(ctx, name, sp)
 	reuse := pipeline.StepReuse(l.p, name, l.ps.ForceRerun)
-	reuse.ForceStep = r.force[name]
+	reuse.ForceStep = reuse.ForceStep || r.force[name]
 	if pipeline.Reusable(reuse) {
 		if old := r.cached(ctx, row.CacheKey); old != nil {
 			row.JobID, row.Job, row.Reused, row.Reason = old.ID, old.Name, true, "reused from "+old.Name

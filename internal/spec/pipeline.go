@@ -73,6 +73,9 @@ type PipelineStep struct {
 	Description          string
 	Tags                 map[string]string
 	Properties           map[string]string
+	// ForceRerun runs the step even when an earlier run could be reused
+	// (Lathe's: Azure has it only in the pipeline's settings).
+	ForceRerun bool
 }
 
 // IsInline reports whether the step is an inline command rather than a
@@ -132,7 +135,7 @@ var settingsSchema = schema{
 var stepSchema = schema{
 	name: "pipeline step",
 	fields: []string{"type", "component", "command", "code", "environment", "environment_variables", "compute",
-		"inputs", "outputs", "limits", "resources", "display_name", "description", "tags", "properties"},
+		"inputs", "outputs", "limits", "resources", "display_name", "description", "tags", "properties", "force_rerun"},
 	rejected: withRefused(map[string]string{
 		"distribution":     "distributed training is not supported yet",
 		"identity":         "steps act with the submitting user's Lathe permissions",
@@ -300,6 +303,8 @@ func (d *dec) step(e *entry) *PipelineStep {
 			s.Tags = d.tags(c, p)
 		case c.key == "properties":
 			s.Properties = d.tags(c, p)
+		case c.key == "force_rerun":
+			s.ForceRerun = d.boolean(c, p)
 		}
 	})
 	hasComponent := e.val.get("component") != nil
