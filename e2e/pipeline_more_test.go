@@ -322,3 +322,33 @@ jobs:
 		t.Errorf("lathe job create -f outer.yml: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestPipelineStepForceRerun submits a two-step pipeline twice: the
+// second time the step without force_rerun is reused and the one with it
+// runs again.
+func TestPipelineStepForceRerun(t *testing.T) {
+	t.Parallel()
+	_, c := jobsClient(t)
+	const yml = `type: pipeline
+jobs:
+  make:
+    command: echo made > ${{outputs.o}}/f.txt
+    outputs:
+      o: {type: uri_folder}
+  use:
+    command: cat ${{inputs.i}}/f.txt
+    force_rerun: true
+    inputs:
+      i: ${{parent.jobs.make.outputs.o}}
+`
+	for _, name := range []string{"forced-1", "forced-2"} {
+		submitPipeline(t, c, name, "forced.yml", yml)
+		if pj := waitJob(t, c, name, time.Minute, ended); pj.Status != lathe.JobCompleted {
+			t.Fatalf("%s ended %s (%s)", name, pj.Status, pj.Reason)
+		}
+	}
+	st := pipelineSteps(t, c, "forced-2")
+	if !st["make"].Reused || st["use"].Reused || st["use"].State != "completed" {
+		t.Fatalf("second submission: make %+v, use %+v; want make reused and use run again", st["make"], st["use"])
+	}
+}
