@@ -7,14 +7,16 @@ import (
 
 	"github.com/latheml/lathe"
 	"github.com/latheml/lathe/internal/client"
+	"github.com/latheml/lathe/internal/spec"
 )
 
 func (a *app) componentCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "component",
-		Short: "Register, list, show and archive command components",
+		Short: "Register, list, show and archive command and pipeline components",
 		Long: `A component is a reusable, versioned command with typed inputs and outputs,
-written in Azure ML's commandComponent YAML. Pipelines name registered ones as
+written in Azure ML's commandComponent YAML, or a pipeline component
+(pipelineComponent YAML, type: pipeline) whose steps run registered ones. Pipelines name registered ones as
 azureml:<name>:<version> or azureml:<name>@latest; the built-in components
 (lathe.train_tabular, lathe.split_data, lathe.evaluate, lathe.automl_tabular)
 need no registration. See docs/pipelines.md.`,
@@ -52,7 +54,7 @@ func (a *app) componentCreateCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&file, "file", "f", "", "Azure ML command component YAML (commandComponent.schema.json)")
+	f.StringVarP(&file, "file", "f", "", "Azure ML command or pipeline component YAML (commandComponent or pipelineComponent schema)")
 	f.StringVarP(&name, "name", "n", "", "the component's name (default: the YAML's)")
 	f.StringVarP(&version, "version", "v", "", "the version (default: the YAML's, else the next number)")
 	f.IntVar(&parallel, "parallel", 4, "uploads in flight")
@@ -60,7 +62,7 @@ func (a *app) componentCreateCmd() *cobra.Command {
 }
 
 func componentTable(c *lathe.Component) table {
-	t := kv("name", c.Name, "version", c.Version, "display_name", c.DisplayName, "description", c.Description,
+	t := kv("name", c.Name, "version", c.Version, "kind", componentKind(c), "display_name", c.DisplayName, "description", c.Description,
 		"is_deterministic", fmt.Sprint(c.IsDeterministic), "digest", string(c.Digest), "archived", fmt.Sprint(c.Archived),
 		"created_by", c.CreatedBy)
 	if c.Spec.Code != nil {
@@ -68,6 +70,15 @@ func componentTable(c *lathe.Component) table {
 	}
 	t.rows = append(t.rows, []string{"ref", c.Ref()})
 	return t
+}
+
+// componentKind is "pipeline" for a pipeline component, "command"
+// otherwise, read from the component's YAML.
+func componentKind(c *lathe.Component) string {
+	if spec.ComponentKind(firstNonEmpty(c.Spec.File, "component.yml"), []byte(c.Spec.YAML)) == spec.KindPipelineComponent {
+		return "pipeline"
+	}
+	return "command"
 }
 
 func (a *app) componentListCmd() *cobra.Command {
@@ -88,9 +99,9 @@ func (a *app) componentListCmd() *cobra.Command {
 				return err
 			}
 			return a.print(list, func() table {
-				t := table{header: []string{"NAME", "VERSION", "DETERMINISTIC", "DESCRIPTION"}}
+				t := table{header: []string{"NAME", "VERSION", "KIND", "DETERMINISTIC", "DESCRIPTION"}}
 				for _, x := range list {
-					t.rows = append(t.rows, []string{x.Name, x.Version, fmt.Sprint(x.IsDeterministic), x.Description})
+					t.rows = append(t.rows, []string{x.Name, x.Version, componentKind(&x), fmt.Sprint(x.IsDeterministic), x.Description})
 				}
 				return t
 			})

@@ -85,7 +85,9 @@ func (a *app) pipelineSpec(ctx context.Context, c *client.Client, ws, file strin
 	dir := filepath.Dir(file)
 	ps := &lathe.PipelineSpec{File: file, YAML: string(src), Set: sets, ForceRerun: force,
 		Components: map[string]string{}, Code: map[string]lathe.CodeSnapshot{}, Uploads: map[string]string{}}
-	p, err := nestedPipelines(dir, ps, p)
+	p, err := nestedPipelines(dir, ps, p, func(r *spec.Ref) (*lathe.Component, error) {
+		return c.Component(ctx, ws, r.Name, firstNonEmpty(r.Version, r.Label, "latest"))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -176,12 +178,20 @@ func (a *app) componentSpec(ctx context.Context, c *client.Client, ws, file stri
 	if err != nil {
 		return nil, nil, err
 	}
+	cs := &lathe.ComponentSpec{File: file, YAML: string(src)}
+	if spec.ComponentKind(file, src) == spec.KindPipelineComponent {
+		// The server checks it: its steps name registered components
+		// only, so there is nothing to upload.
+		if _, err := spec.ParseKind(spec.KindPipelineComponent, file, src); err != nil {
+			return nil, nil, err
+		}
+		return nil, cs, nil
+	}
 	doc, err := spec.ParseKind(spec.KindCommandComponent, file, src)
 	if err != nil {
 		return nil, nil, err
 	}
 	cc := doc.(*spec.CommandComponent)
-	cs := &lathe.ComponentSpec{File: file, YAML: string(src)}
 	if cc.Code != nil && cc.Code.Kind == spec.RefLocal {
 		cr, err := a.snapshotCode(ctx, c, ws, localPath(filepath.Dir(file), cc.Code.Path), parallel)
 		if err != nil {

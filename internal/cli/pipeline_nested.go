@@ -15,8 +15,26 @@ import (
 // <step>_<inner step> whose Dir says where their own files are. A pipeline
 // without nested steps comes back as it is. Errors in a component file
 // carry its file:line.
-func nestedPipelines(dir string, ps *lathe.PipelineSpec, p *spec.PipelineJob) (*spec.PipelineJob, error) {
+//
+// A registered pipeline component (azureml:sub:1 or @latest) is fetched
+// with find, to see its steps; the server loads (and pins) it itself.
+func nestedPipelines(dir string, ps *lathe.PipelineSpec, p *spec.PipelineJob, find func(*spec.Ref) (*lathe.Component, error)) (*spec.PipelineJob, error) {
 	err := spec.ResolveNested(p, func(key string, st *spec.PipelineStep) (*spec.PipelineComponent, error) {
+		if r := st.ComponentRef; r.Kind == spec.RefAsset {
+			c, err := find(r)
+			if err != nil {
+				return nil, lathe.Errorf(lathe.ErrorCode(err), "%s: jobs.%s: component %s: %s", st.Pos, st.Name, r.Raw, lathe.ErrorMessage(err))
+			}
+			file := firstNonEmpty(c.Spec.File, c.Name+".yml")
+			if spec.ComponentKind(file, []byte(c.Spec.YAML)) != spec.KindPipelineComponent {
+				return nil, lathe.Errorf(lathe.EINVALID, "%s: jobs.%s: component %s is a command component, not a pipeline component; run it from a step without type: pipeline", st.Pos, st.Name, r.Raw)
+			}
+			doc, err := spec.ParseKind(spec.KindPipelineComponent, file, []byte(c.Spec.YAML))
+			if err != nil {
+				return nil, err
+			}
+			return doc.(*spec.PipelineComponent), nil
+		}
 		file := localPath(dir, key)
 		src, err := readLimited(file, lathe.MaxPipelineYAML, "a pipeline component")
 		if err != nil {

@@ -45,7 +45,7 @@ func TestNestedPipelines(t *testing.T) {
 				t.Fatal(err)
 			}
 			ps := &lathe.PipelineSpec{}
-			p, err := nestedPipelines(dir, ps, doc.(*spec.PipelineJob))
+			p, err := nestedPipelines(dir, ps, doc.(*spec.PipelineJob), nil)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("err = %v, want %q", err, c.err)

@@ -35,6 +35,9 @@ func parseComponent(sp lathe.ComponentSpec) (*spec.CommandComponent, error) {
 	if file == "" {
 		file = "component.yml"
 	}
+	if spec.ComponentKind(file, []byte(sp.YAML)) == spec.KindPipelineComponent {
+		return nil, lathe.Errorf(lathe.EINVALID, "%s is a pipeline component; run it from a step with type: pipeline", file)
+	}
 	doc, err := spec.ParseKind(spec.KindCommandComponent, file, []byte(sp.YAML))
 	if err != nil {
 		return nil, err
@@ -43,6 +46,74 @@ func parseComponent(sp lathe.ComponentSpec) (*spec.CommandComponent, error) {
 		return nil, err
 	}
 	return doc.(*spec.CommandComponent), nil
+}
+
+// componentMeta is what CreateComponent stores about a component besides
+// its YAML: of a command component, or of a pipeline component (checked to
+// name no local files, and its steps' registered components to exist).
+type componentMeta struct {
+	Name, Version, DisplayName, Description string
+	Tags                                    map[string]string
+	IsDeterministic                         bool
+}
+
+// parseAnyComponent parses a component to register: a command component,
+// or a pipeline component (type: pipeline) whose steps name registered
+// components only.
+func (s *Service) parseAnyComponent(ctx context.Context, ws string, sp lathe.ComponentSpec) (*componentMeta, error) {
+	file := firstOf(sp.File, "component.yml")
+	if spec.ComponentKind(file, []byte(sp.YAML)) != spec.KindPipelineComponent {
+		cc, err := parseComponent(sp)
+		if err != nil {
+			return nil, err
+		}
+		return &componentMeta{cc.Name, cc.Version, cc.DisplayName, cc.Description, cc.Tags, cc.IsDeterministic}, nil
+	}
+	if sp.Code != nil {
+		return nil, lathe.Errorf(lathe.EINVALID, "%s: a pipeline component has no code folder; code belongs to the command components its steps run", file)
+	}
+	doc, err := spec.ParseKind(spec.KindPipelineComponent, file, []byte(sp.YAML))
+	if err != nil {
+		return nil, err
+	}
+	pc := doc.(*spec.PipelineComponent)
+	if err := spec.CheckRegistrable(pc); err != nil {
+		return nil, err
+	}
+	if err := s.checkStepComponents(ctx, ws, pc); err != nil {
+		return nil, err
+	}
+	return &componentMeta{pc.Name, pc.Version, pc.DisplayName, pc.Description, pc.Tags, false}, nil
+}
+
+// checkStepComponents checks that the registered components a pipeline
+// component's steps name exist, and are pipeline components exactly for
+// type: pipeline steps.
+func (s *Service) checkStepComponents(ctx context.Context, ws string, pc *spec.PipelineComponent) error {
+	for _, name := range sortedKeys(pc.Jobs) {
+		st := pc.Jobs[name]
+		if st.Pipeline != nil && st.ComponentRef == nil {
+			if err := s.checkStepComponents(ctx, ws, st.Pipeline); err != nil {
+				return err
+			}
+		}
+		r := st.ComponentRef
+		if r == nil || r.Kind != spec.RefAsset {
+			continue
+		}
+		ref := r.Raw
+		if r.Version == "" && r.Label == "" {
+			ref = "azureml:" + r.Name + "@latest"
+		}
+		c, err := s.Component(ctx, ws, ref)
+		if err != nil {
+			return fmt.Errorf("%s: jobs.%s: component %s: %w", st.Pos, name, r.Raw, err)
+		}
+		if isPipe := ComponentKind(c) == "pipeline"; isPipe != st.IsNested() {
+			return lathe.Errorf(lathe.EINVALID, "%s: jobs.%s: component %s is a %s component; a step with type: pipeline runs a pipeline component, any other step a command component", st.Pos, name, r.Raw, ComponentKind(c))
+		}
+	}
+	return nil
 }
 
 // anonVersion is an anonymous component's version: the first 32 hex
@@ -62,7 +133,7 @@ func (s *Service) CreateComponent(ctx context.Context, ws, actor string, req Com
 	if err := req.Spec.Validate(); err != nil {
 		return nil, err
 	}
-	cc, err := parseComponent(req.Spec)
+	cc, err := s.parseAnyComponent(ctx, ws, req.Spec)
 	if err != nil {
 		return nil, err
 	}

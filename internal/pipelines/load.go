@@ -54,7 +54,7 @@ func (s *Service) load(ctx context.Context, ws string, ps *lathe.PipelineSpec, p
 	if !ok {
 		return nil, lathe.Errorf(lathe.EINVALID, "%s is a %s document, not a pipeline job; a pipeline has type: pipeline and jobs:", file, doc.Kind())
 	}
-	if p, err = flattenNested(file, ps, p); err != nil {
+	if p, err = flattenNested(file, ps, p, s.pipelineFinder(ctx, ws)); err != nil {
 		return nil, err
 	}
 	if len(p.Jobs) == 0 {

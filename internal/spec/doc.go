@@ -59,7 +59,8 @@
 //
 // A step with type: pipeline runs a pipeline component (PipelineComponent:
 // typed inputs and outputs around steps of its own). ResolveNested loads the
-// component files such steps name, through the caller's loader, to
+// components such steps name (files, or registered ones by reference),
+// through the caller's loader, to
 // MaxNesting levels; Flatten then inlines them, renaming inner step s of
 // step outer to outer_s and rewriting the bindings on both sides, so that
 // Steps and everything after see command steps only.

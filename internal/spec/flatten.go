@@ -23,9 +23,10 @@ func LocalKey(dir string, r *Ref) string {
 	return path.Join(dir, r.Path)
 }
 
-// LoadPipeline loads the pipeline component file a nested step names:
-// key is its LocalKey (relative to the pipeline's directory). It returns
-// the parsed component (ParseKind with KindPipelineComponent).
+// LoadPipeline loads the pipeline component a nested step names: for a
+// file, key is its LocalKey (relative to the pipeline's directory); for a
+// registered component, the reference as written (azureml:sub:1). It
+// returns the parsed component (ParseKind with KindPipelineComponent).
 type LoadPipeline func(key string, step *PipelineStep) (*PipelineComponent, error)
 
 // ResolveNested loads the pipeline components of a pipeline's
@@ -34,7 +35,9 @@ type LoadPipeline func(key string, step *PipelineStep) (*PipelineComponent, erro
 // chain. It sets each such step's Pipeline, and each loaded component's
 // steps' Dir (their file's directory relative to the pipeline's), and
 // rewrites their local data paths to be relative to the pipeline's
-// directory. Registered (azureml:) pipeline components are not supported.
+// directory. For a registered component (azureml:<name>:<version> or
+// @latest) load gets the reference as written as its key; its steps name
+// no local files, so their Dir stays "".
 func ResolveNested(p *PipelineJob, load LoadPipeline) error {
 	return resolveLevel(p.Jobs, "", 1, nil, load)
 }
@@ -54,8 +57,15 @@ func resolveLevel(jobs map[string]*PipelineStep, dir string, depth int, chain []
 			if r == nil {
 				return lathe.Errorf(lathe.EINVALID, "%s: jobs.%s has type: pipeline and no component; give component: ./sub_pipeline.yml", s.Pos, name)
 			}
-			if r.Kind != RefLocal {
-				return lathe.Errorf(lathe.EUNSUPPORTED, "%s: jobs.%s: component %s: registered pipeline components are not supported yet; give the pipeline component as a file (component: ./sub_pipeline.yml)", s.Pos, name, r.Raw)
+			switch r.Kind {
+			case RefLocal:
+			case RefAsset:
+				if err := resolveRegistered(s, name, depth, chain, load); err != nil {
+					return err
+				}
+				continue
+			default:
+				return lathe.Errorf(lathe.EUNSUPPORTED, "%s: jobs.%s: component %s: registry pipeline components are not supported; give a file (component: ./sub_pipeline.yml) or a registered one (azureml:<name>:<version> or azureml:<name>@latest)", s.Pos, name, r.Raw)
 			}
 			key := LocalKey(dir, r)
 			clean := path.Clean(path.Join(dir, r.Path))
@@ -84,6 +94,30 @@ func resolveLevel(jobs map[string]*PipelineStep, dir string, depth int, chain []
 		}
 	}
 	return nil
+}
+
+// resolveRegistered loads a registered (azureml:) pipeline component that
+// step s (jobs.name) runs: load gets the reference as written (r.Raw) and
+// returns the component. A registered component's steps name no local
+// files (CheckRegistrable), so its steps keep Dir "" and nothing is
+// rebased; the chain link is the reference as written.
+func resolveRegistered(s *PipelineStep, name string, depth int, chain []string, load LoadPipeline) error {
+	r := s.ComponentRef
+	for i, c := range chain {
+		if c == r.Raw {
+			loop := append(append([]string{}, chain[i:]...), r.Raw)
+			return lathe.Errorf(lathe.EINVALID, "%s: jobs.%s: component %s includes itself: %s; a pipeline component cannot run itself", s.Pos, name, r.Raw, strings.Join(loop, " → "))
+		}
+	}
+	c, err := load(r.Raw, s)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return lathe.Errorf(lathe.EINVALID, "%s: jobs.%s: component %s was not loaded", s.Pos, name, r.Raw)
+	}
+	s.Pipeline = c
+	return resolveLevel(c.Jobs, "", depth+1, append(chain, r.Raw), load)
 }
 
 // rebase sets the Dir of a component file's steps and makes its local data

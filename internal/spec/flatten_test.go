@@ -220,12 +220,34 @@ func TestResolveNestedLimits(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nest more than 5 levels") || depth != MaxNesting {
 		t.Errorf("err %v after %d loads", err, depth)
 	}
-	// Registered pipeline components are refused.
-	r, _ := ParseRef("azureml:sub:1")
-	p.Jobs = map[string]*PipelineStep{"n": {Name: "n", Type: StepTypePipeline, ComponentRef: &r}}
+	// A registered pipeline component is loaded by its reference as
+	// written; one that runs itself is refused with the chain.
+	r, _ := ParseRef("azureml:sub@latest")
+	reg := func() map[string]*PipelineStep {
+		return map[string]*PipelineStep{"n": {Name: "n", Type: StepTypePipeline, ComponentRef: &r}}
+	}
+	p.Jobs = reg()
+	var asked []string
+	err = ResolveNested(p, func(key string, s *PipelineStep) (*PipelineComponent, error) {
+		asked = append(asked, key)
+		return &PipelineComponent{Jobs: reg()}, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "includes itself: azureml:sub@latest → azureml:sub@latest") || strings.Join(asked, ",") != "azureml:sub@latest" {
+		t.Errorf("registered loop: %v after loading %v", err, asked)
+	}
+	p.Jobs = reg()
+	err = ResolveNested(p, func(key string, s *PipelineStep) (*PipelineComponent, error) {
+		return &PipelineComponent{Jobs: map[string]*PipelineStep{"a": {Name: "a"}}}, nil
+	})
+	if err != nil || p.Jobs["n"].Pipeline == nil || p.Jobs["n"].Pipeline.Jobs["a"].Dir != "" {
+		t.Errorf("registered: %v", err)
+	}
+	// Registry pipeline components are refused.
+	rr, _ := ParseRef("azureml://registries/r/components/sub/versions/1")
+	p.Jobs = map[string]*PipelineStep{"n": {Name: "n", Type: StepTypePipeline, ComponentRef: &rr}}
 	err = ResolveNested(p, nil)
 	if lathe.ErrorCode(err) != lathe.EUNSUPPORTED {
-		t.Errorf("registered: %v", err)
+		t.Errorf("registry: %v", err)
 	}
 	keysAsked := []string{LocalKey("", &Ref{Raw: "./a.yml", Path: "./a.yml"}), LocalKey("sub", &Ref{Raw: "../b.yml", Path: "../b.yml"})}
 	sort.Strings(keysAsked)

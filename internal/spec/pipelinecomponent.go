@@ -83,3 +83,79 @@ func (c *PipelineComponent) asPipeline() *PipelineJob {
 	}
 	return p
 }
+
+// CheckRegistrable checks that a pipeline component can be registered on
+// its own: its steps (at any depth of inline pipeline components) name
+// registered or built-in components (azureml:...) or run inline commands,
+// and no local files: no component: ./x.yml, no code: ./src, no local data
+// paths. Registered, the component's YAML is all there is, so such files
+// are registered first and named by reference. It reports every such step
+// with its file:line.
+func CheckRegistrable(c *PipelineComponent) error {
+	d := &dec{p: &problems{}}
+	checkRegistrable(d, c, "")
+	return d.p.err()
+}
+
+func checkRegistrable(d *dec, c *PipelineComponent, prefix string) {
+	for _, k := range keys(c.Inputs) {
+		prm := c.Inputs[k]
+		if prm.Default == nil || isLiteralType(prm.Type) {
+			continue
+		}
+		if r, err := ParseRef(prm.Default.Text); err == nil && r.Kind == RefLocal {
+			d.errf(prm.Default.Pos, "%sinputs.%s: the default is the local path %s; a registered pipeline component cannot carry local data: register it (lathe data create) and give azureml:<name>:<version>", prefix, k, r.Raw)
+		}
+	}
+	for _, name := range keys(c.Jobs) {
+		s := c.Jobs[name]
+		at := prefix + "jobs." + name
+		if r := s.ComponentRef; r != nil && r.Kind == RefLocal {
+			how := "lathe component create -f " + r.Path
+			d.errf(s.Pos, "%s: component %s is a local file; a registered pipeline component names only registered components: register it first (%s) and give component: azureml:<name>:<version> or azureml:<name>@latest", at, r.Raw, how)
+		}
+		if s.Code != nil && s.Code.Kind == RefLocal {
+			d.errf(s.Pos, "%s: code %s is a local folder; a registered pipeline component cannot carry code: put the command in a command component with that code, register it (lathe component create -f) and run it by azureml:<name>:<version>", at, s.Code.Raw)
+		}
+		if cc := s.Component; cc != nil && s.ComponentRef == nil && cc.Code != nil && cc.Code.Kind == RefLocal {
+			d.errf(s.Pos, "%s: its inline component has code %s, a local folder; register the component first (lathe component create -f) and give component: azureml:<name>:<version>", at, cc.Code.Raw)
+		}
+		for _, k := range keys(s.Inputs) {
+			if in := s.Inputs[k]; in.Path != nil && in.Path.Kind == RefLocal {
+				d.errf(in.Pos, "%s.inputs.%s: %s is a local path; a registered pipeline component cannot carry local data: register it (lathe data create) and give azureml:<name>:<version>, or bind it to an input of the component", at, k, in.Path.Raw)
+			}
+		}
+		if s.Pipeline != nil && s.ComponentRef == nil {
+			checkRegistrable(d, s.Pipeline, at+".component.")
+		}
+	}
+}
+
+// ComponentKind tells which kind of component a component YAML is, as
+// `lathe component create -f` needs (a pipeline component and a pipeline
+// job look alike): KindPipelineComponent when its $schema names
+// pipelineComponent or, without $schema, it has type: pipeline;
+// KindCommandComponent otherwise. It does not check the document; parse
+// it with ParseKind and that kind.
+func ComponentKind(filename string, src []byte) Kind {
+	if len(src) > MaxFileSize {
+		return KindCommandComponent
+	}
+	root := load(filename, src, &problems{})
+	if root == nil || root.kind != nMap {
+		return KindCommandComponent
+	}
+	if e := root.get("$schema"); e != nil {
+		s, _ := e.val.scalarString()
+		if name, ok := schemaName(s); ok && schemaKinds[name] == KindPipelineComponent {
+			return KindPipelineComponent
+		}
+		return KindCommandComponent
+	}
+	if e := root.get("type"); e != nil {
+		if t, _ := e.val.scalarString(); t == StepTypePipeline {
+			return KindPipelineComponent
+		}
+	}
+	return KindCommandComponent
+}
