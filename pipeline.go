@@ -31,11 +31,15 @@ type PipelineSpec struct {
 	File string   `json:"file" doc:"file name the YAML came from (for error positions)"`
 	YAML string   `json:"yaml" doc:"the pipelineJob YAML text"`
 	Set  []string `json:"set,omitempty" doc:"--set key=value overrides applied to the YAML"`
-	// Components maps a step's component: value as written (a local file)
-	// to the component it was registered as (name:version).
+	// Components maps a step's component: value as written to the
+	// component it runs (name:version): a local file to the anonymous
+	// component the client registered it as, and (set by the server at
+	// submit) a registered pipeline component reference such as
+	// azureml:sub@latest to the version it was pinned to.
 	Components map[string]string `json:"components,omitempty" doc:"component: value as written → registered name:version"`
-	// Pipelines holds the pipeline component files that type: pipeline
-	// steps name (at any depth), by path relative to the pipeline's file
+	// Pipelines holds the pipeline component files (not registered ones,
+	// which the server loads itself) that type: pipeline steps name (at any
+	// depth), by path relative to the pipeline's file
 	// (spec.LocalKey): their YAML text, which the server parses. Component
 	// files and code of their steps are in Components and Code like the
 	// pipeline's own, keyed by path relative to the pipeline's file and by
