@@ -3,6 +3,8 @@ package jobs
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -222,6 +224,23 @@ func (s *Service) resolveEnvironment(ctx context.Context, ws string, ref string,
 		return resolvedEnv{}, err
 	}
 	return resolvedEnv{label: e.Name + ":" + e.Version, spec: e.Spec}, nil
+}
+
+// EnvironmentDigest is the content address of the environment a job with
+// this reference (or inline environment) would run in now: a reference
+// such as azureml:sk@latest digests the spec of the version it resolves
+// to, so a new version with other contents changes it.
+func (s *Service) EnvironmentDigest(ctx context.Context, ws, ref string, inline *lathe.EnvironmentSpec) (lathe.Digest, error) {
+	env, err := s.resolveEnvironment(ctx, ws, ref, inline)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(env.spec) // what it is, not what it is called
+	if err != nil {
+		return "", fmt.Errorf("environment digest: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return lathe.NewDigest(sum[:]), nil
 }
 
 // workspaceEnv looks up azureml:<name>:<version>, azureml:<name>@latest or

@@ -75,12 +75,22 @@ type Data interface {
 	Version(ctx context.Context, ws string, ref lathe.AssetRef) (*lathe.DataVersion, error)
 }
 
+// Environments resolves the environment a step would run in to a content
+// digest for its cache key (the jobs service).
+type Environments interface {
+	EnvironmentDigest(ctx context.Context, ws, ref string, inline *lathe.EnvironmentSpec) (lathe.Digest, error)
+}
+
 // Options configure the service.
 type Options struct {
-	Store   Store
-	Jobs    Jobs
-	Data    Data
-	Tracker jobs.Tracker // the pipeline's own MLflow run (nil: none)
+	Store Store
+	Jobs  Jobs
+	Data  Data
+	// Environments, when set, puts what an environment reference resolves
+	// to in the cache key (so azureml:sk@latest moving to a new version
+	// reruns the step); when nil, the reference as written.
+	Environments Environments
+	Tracker      jobs.Tracker // the pipeline's own MLflow run (nil: none)
 	// Poll is how often a running pipeline looks at its steps' jobs
 	// without being told of a change (default 2s).
 	Poll   time.Duration

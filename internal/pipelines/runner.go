@@ -413,6 +413,11 @@ func (r *runner) cacheKey(ctx context.Context, name string, sp lathe.JobSpec) la
 	}{sp.Environment, sp.InlineEnvironment})
 	sum := sha256.Sum256(env)
 	kp.Environment = lathe.NewDigest(sum[:])
+	if r.s.o.Environments != nil {
+		if d, err := r.s.o.Environments.EnvironmentDigest(ctx, r.ws.ID, sp.Environment, sp.InlineEnvironment); err == nil {
+			kp.Environment = d
+		}
+	}
 	for k, in := range sp.Inputs {
 		ki := pipeline.KeyInput{Type: in.Type}
 		switch {

@@ -9,6 +9,6 @@ import (
 // steps are command jobs, and each pipeline is an MLflow run of its own.
 func (s *Server) newPipelines(dataSvc *data.Service) *pipelines.Service {
 	return pipelines.New(pipelines.Options{
-		Store: s.db, Jobs: s.jobs, Data: dataSvc, Tracker: jobTracker{s.tracking}, Now: now, Logger: s.log,
+		Store: s.db, Jobs: s.jobs, Environments: s.jobs, Data: dataSvc, Tracker: jobTracker{s.tracking}, Now: now, Logger: s.log,
 	})
 }
