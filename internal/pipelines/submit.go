@@ -26,6 +26,17 @@ type SubmitRequest struct {
 // Schedules call it too.
 func (s *Service) Submit(ctx context.Context, ws *lathe.Workspace, p lathe.Principal, req SubmitRequest) (*lathe.Job, error) {
 	ps := req.Spec
+	// The client maps its local component files; which version a registered
+	// reference (azureml:sub@latest) runs is the server's to pin, here.
+	if len(ps.Components) > 0 {
+		own := make(map[string]string, len(ps.Components))
+		for k, v := range ps.Components {
+			if !strings.HasPrefix(k, "azureml:") && !strings.HasPrefix(k, "lathe:") {
+				own[k] = v
+			}
+		}
+		ps.Components = own
+	}
 	l, err := s.load(ctx, ws.ID, &ps, nil)
 	if err != nil {
 		return nil, err
