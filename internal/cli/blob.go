@@ -64,7 +64,7 @@ digest of what it receives. Progress bars are drawn on a terminal.`,
 					if r.Present {
 						st = "already present"
 					}
-					t.rows = append(t.rows, []string{r.File, string(r.Digest), bytesHuman(r.Size), st})
+					t.rows = append(t.rows, []string{r.File, string(r.Digest), lathe.FormatBytes(r.Size), st})
 				}
 				return t
 			})
@@ -179,7 +179,7 @@ never leaves a partial file behind. --file - writes to standard output.`,
 				return fmt.Errorf("download %s: %w", d, err)
 			}
 			res := GetResult{Digest: d, Size: n, Path: path}
-			return a.print(res, func() table { return kv("digest", string(d), "size", bytesHuman(n), "path", path) })
+			return a.print(res, func() table { return kv("digest", string(d), "size", lathe.FormatBytes(n), "path", path) })
 		},
 	}
 	cmd.Flags().StringVarP(&path, "file", "f", "", "where to write the bytes; - for standard output (default: the digest's hex in the current directory)")
@@ -265,7 +265,7 @@ func (a *app) blobListCmd() *cobra.Command {
 			return a.print(out, func() table {
 				t := table{header: []string{"DIGEST", "SIZE", "CREATED", "BY"}}
 				for _, b := range items {
-					t.rows = append(t.rows, []string{string(b.Digest), bytesHuman(b.Size), when(b.CreatedAt), b.CreatedBy})
+					t.rows = append(t.rows, []string{string(b.Digest), lathe.FormatBytes(b.Size), when(b.CreatedAt), b.CreatedBy})
 				}
 				if next != "" {
 					t.rows = append(t.rows, []string{"(more: --cursor " + next + ")", "", "", ""})

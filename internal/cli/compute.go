@@ -152,7 +152,7 @@ func capacity(cpu float64, mem int64) (string, string) {
 		c = strconv.FormatFloat(cpu, 'f', -1, 64)
 	}
 	if mem > 0 {
-		m = bytesHuman(mem)
+		m = lathe.FormatBytes(mem)
 	}
 	return c, m
 }
@@ -174,7 +174,7 @@ func computeTable(c *lathe.Compute, u *lathe.ComputeUsage) table {
 		add("running", strconv.Itoa(u.Running))
 		add("queued", strconv.Itoa(u.Queued))
 		add("cpu used", fmt.Sprintf("%g of %g", u.CPUUsed, u.CPU))
-		add("memory used", bytesHuman(u.MemUsed)+" of "+bytesHuman(u.Memory))
+		add("memory used", lathe.FormatBytes(u.MemUsed)+" of "+lathe.FormatBytes(u.Memory))
 		add("available", strconv.FormatBool(u.Available))
 	}
 	return t

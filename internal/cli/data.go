@@ -210,7 +210,7 @@ or refuse the data with --strict.`,
 				t := versionTable(dv)
 				if st := res.Upload; st != nil {
 					t.rows = append(t.rows, []string{"upload", fmt.Sprintf("%d files: %d hashed, %d from the hash cache, %d on the server already, %d sent (%s) in %s",
-						st.Files, st.HashedFiles, st.CachedFiles, st.PresentFiles, st.SentFiles, bytesHuman(st.SentBytes), st.Duration.Round(time.Millisecond))})
+						st.Files, st.HashedFiles, st.CachedFiles, st.PresentFiles, st.SentFiles, lathe.FormatBytes(st.SentBytes), st.Duration.Round(time.Millisecond))})
 				}
 				if p, err := c.DataProfile(cmd.Context(), ws, dv.Name, dv.Version); err == nil {
 					t.rows = append(t.rows, profileRows(p)...)
@@ -298,7 +298,7 @@ func (a *app) uploadProgress(c *upload.Counters, files int) func() {
 			end = "\n"
 		}
 		fmt.Fprintf(a.io.Err, "\r\033[Kupload     %d/%d files  hashed %s/%s  sent %s  %s/s%s",
-			c.DoneFiles.Load(), files, bytesHuman(h), bytesHuman(t), bytesHuman(s), bytesHuman(int64(rate)), end)
+			c.DoneFiles.Load(), files, lathe.FormatBytes(h), lathe.FormatBytes(t), lathe.FormatBytes(s), lathe.FormatBytes(int64(rate)), end)
 	}
 	wg.Go(func() {
 		tk := time.NewTicker(100 * time.Millisecond)
@@ -321,7 +321,7 @@ func (a *app) uploadProgress(c *upload.Counters, files int) func() {
 
 func versionTable(v *lathe.DataVersion) table {
 	t := kv("name", v.Name, "version", v.Version, "type", v.Type, "path", v.Path, "digest", string(v.Digest),
-		"files", strconv.FormatInt(v.Files, 10), "size", bytesHuman(v.Size), "archived", strconv.FormatBool(v.Archived),
+		"files", strconv.FormatInt(v.Files, 10), "size", lathe.FormatBytes(v.Size), "archived", strconv.FormatBool(v.Archived),
 		"created", when(v.CreatedAt)+" by "+v.CreatedBy)
 	if v.Description != "" {
 		t.rows = append(t.rows, []string{"description", v.Description})
@@ -468,7 +468,7 @@ func (a *app) dataListCmd() *cobra.Command {
 			return a.print(all, func() table {
 				t := table{header: []string{"VERSION", "TYPE", "FILES", "SIZE", "CREATED", "BY", "ARCHIVED", "PATH"}}
 				for _, v := range all {
-					t.rows = append(t.rows, []string{v.Version, v.Type, strconv.FormatInt(v.Files, 10), bytesHuman(v.Size), when(v.CreatedAt), v.CreatedBy, strconv.FormatBool(v.Archived), v.Path})
+					t.rows = append(t.rows, []string{v.Version, v.Type, strconv.FormatInt(v.Files, 10), lathe.FormatBytes(v.Size), when(v.CreatedAt), v.CreatedBy, strconv.FormatBool(v.Archived), v.Path})
 				}
 				return t
 			})
@@ -574,7 +574,7 @@ the version does not list are left alone.`,
 			}
 			out := DownloadResult{Name: v.Name, Version: v.Version, Path: to, Result: res}
 			return a.print(out, func() table {
-				return kv("asset", v.Name+":"+v.Version, "path", to, "files", strconv.Itoa(res.Files), "bytes", bytesHuman(res.Bytes))
+				return kv("asset", v.Name+":"+v.Version, "path", to, "files", strconv.Itoa(res.Files), "bytes", lathe.FormatBytes(res.Bytes))
 			})
 		},
 	}
@@ -617,13 +617,13 @@ row counts and the schemas: columns added, removed or retyped.`,
 func diffTable(d *client.DataDiff) table {
 	t := table{header: []string{"CHANGE", "PATH / COLUMN", "DETAIL"}}
 	for _, f := range d.Added {
-		t.rows = append(t.rows, []string{"added", f.Path, bytesHuman(f.ToSize)})
+		t.rows = append(t.rows, []string{"added", f.Path, lathe.FormatBytes(f.ToSize)})
 	}
 	for _, f := range d.Removed {
-		t.rows = append(t.rows, []string{"removed", f.Path, bytesHuman(f.FromSize)})
+		t.rows = append(t.rows, []string{"removed", f.Path, lathe.FormatBytes(f.FromSize)})
 	}
 	for _, f := range d.Changed {
-		t.rows = append(t.rows, []string{"changed", f.Path, bytesHuman(f.FromSize) + " → " + bytesHuman(f.ToSize)})
+		t.rows = append(t.rows, []string{"changed", f.Path, lathe.FormatBytes(f.FromSize) + " → " + lathe.FormatBytes(f.ToSize)})
 	}
 	if tb := d.Table; tb != nil {
 		if tb.FromRows != tb.ToRows {

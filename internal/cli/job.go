@@ -125,7 +125,7 @@ the log goes to stderr and the ended job, as JSON, to stdout.`,
 
 func codeSummary(cr *CodeResult) string {
 	s := cr.Snapshot
-	out := fmt.Sprintf("%d files (%s), %d sent", s.Files, bytesHuman(s.Size), cr.Upload.SentFiles)
+	out := fmt.Sprintf("%d files (%s), %d sent", s.Files, lathe.FormatBytes(s.Size), cr.Upload.SentFiles)
 	if s.GitCommit != "" {
 		c := s.GitCommit
 		if len(c) > 12 {
@@ -361,7 +361,7 @@ func jobTable(d *JobDetail) table {
 	}
 	add("command", j.Spec.Command)
 	if c := j.Spec.Code; c != nil {
-		s := fmt.Sprintf("%d files (%s)", c.Files, bytesHuman(c.Size))
+		s := fmt.Sprintf("%d files (%s)", c.Files, lathe.FormatBytes(c.Size))
 		if c.GitCommit != "" {
 			s += ", git " + c.GitCommit
 			if c.GitBranch != "" {
@@ -402,7 +402,7 @@ func jobTable(d *JobDetail) table {
 		}
 		add("outputs."+k, v)
 	}
-	add("log", fmt.Sprintf("%d lines (%s)", j.LogLines, bytesHuman(j.LogBytes)))
+	add("log", fmt.Sprintf("%d lines (%s)", j.LogLines, lathe.FormatBytes(j.LogBytes)))
 	add("url", d.URL)
 	stepRows(&t, d.Steps)
 	for _, e := range d.Events {
@@ -529,7 +529,7 @@ log into <to>/logs/std_log.txt. Files are verified against their digests.`,
 			return a.print(res, func() table {
 				t := table{header: []string{"WHAT", "DATA", "PATH", "FILES", "SIZE"}}
 				for _, r := range res.Outputs {
-					t.rows = append(t.rows, []string{"output", r.Name + ":" + r.Version, r.Path, strconv.Itoa(r.Files), bytesHuman(r.Bytes)})
+					t.rows = append(t.rows, []string{"output", r.Name + ":" + r.Version, r.Path, strconv.Itoa(r.Files), lathe.FormatBytes(r.Bytes)})
 				}
 				if res.Log != "" {
 					t.rows = append(t.rows, []string{"log", "", res.Log, "1", ""})

@@ -83,7 +83,7 @@ func (a *app) infoCmd() *cobra.Command {
 			return a.print(info, func() table {
 				return kv("url", c.URL(), "version", info.Version, "user", info.Principal.UserName,
 					"store", info.Store, "blob", info.Blob, "schema", itoa(info.SchemaVersion),
-					"max blob", bytesHuman(info.Limits.MaxBlobSize), "started", info.StartedAt)
+					"max blob", lathe.FormatBytes(info.Limits.MaxBlobSize), "started", info.StartedAt)
 			})
 		},
 	}

@@ -61,20 +61,6 @@ func kv(pairs ...string) table {
 	return t
 }
 
-// bytesHuman formats a byte count with a binary unit.
-func bytesHuman(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // when formats a time for tables.
 func when(t time.Time) string {
 	if t.IsZero() {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/latheml/lathe"
 )
 
 // progress draws a one-line progress bar on a terminal. It is a no-op when
@@ -74,7 +76,7 @@ func (p *progress) draw(final bool) {
 	if el > 0 {
 		rate = float64(done) / el
 	}
-	line := fmt.Sprintf("%-10s %s", p.label, bytesHuman(done))
+	line := fmt.Sprintf("%-10s %s", p.label, lathe.FormatBytes(done))
 	if p.total > 0 {
 		frac := min(float64(done)/float64(p.total), 1)
 		const width = 30
@@ -87,9 +89,9 @@ func (p *progress) draw(final bool) {
 		if rate > 0 && !final {
 			eta = " ETA " + time.Duration(float64(p.total-done)/rate*float64(time.Second)).Round(time.Second).String()
 		}
-		line = fmt.Sprintf("%-10s [%s] %3.0f%% %s/%s %s/s%s", p.label, bar, frac*100, bytesHuman(done), bytesHuman(p.total), bytesHuman(int64(rate)), eta)
+		line = fmt.Sprintf("%-10s [%s] %3.0f%% %s/%s %s/s%s", p.label, bar, frac*100, lathe.FormatBytes(done), lathe.FormatBytes(p.total), lathe.FormatBytes(int64(rate)), eta)
 	} else {
-		line += " " + bytesHuman(int64(rate)) + "/s"
+		line += " " + lathe.FormatBytes(int64(rate)) + "/s"
 	}
 	end := ""
 	if final {

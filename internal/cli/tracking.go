@@ -459,7 +459,7 @@ func (a *app) runDownloadCmd() *cobra.Command {
 			}
 			out := map[string]any{"run_id": r.Info.RunID, "files": len(files), "bytes": total, "dest": dest}
 			return a.print(out, func() table {
-				return kv("files", strconv.Itoa(len(files)), "bytes", bytesHuman(total), "into", dest)
+				return kv("files", strconv.Itoa(len(files)), "bytes", lathe.FormatBytes(total), "into", dest)
 			})
 		},
 	}

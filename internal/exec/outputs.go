@@ -57,7 +57,7 @@ func (w *wrapper) uploadOutputs(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("register output %s: %w", name, err)
 		}
-		w.system("output %s: %d files (%s, %s sent) registered as %s:%s in %s", name, st.Files, human(st.Bytes), human(st.SentBytes),
+		w.system("output %s: %d files (%s, %s sent) registered as %s:%s in %s", name, st.Files, lathe.FormatBytes(st.Bytes), lathe.FormatBytes(st.SentBytes),
 			v.Name, v.Version, time.Since(start).Round(time.Millisecond))
 	}
 	return nil

@@ -44,7 +44,7 @@ func (w *wrapper) stage(ctx context.Context) (map[string]string, map[string]bool
 		if err := w.stageCode(ctx, c, wd); err != nil {
 			return nil, nil, err
 		}
-		w.system("code: %d files (%s) from snapshot %s in %s", c.Files, human(c.Size), c.Digest.Hex()[:12], time.Since(start).Round(time.Millisecond))
+		w.system("code: %d files (%s) from snapshot %s in %s", c.Files, lathe.FormatBytes(c.Size), c.Digest.Hex()[:12], time.Since(start).Round(time.Millisecond))
 	}
 	names := make([]string, 0, len(j.Spec.Inputs))
 	for k := range j.Spec.Inputs {
@@ -246,7 +246,7 @@ func (w *wrapper) download(ctx context.Context, name, rawURL, dir, dst string) e
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return infraFail("download cache: %w", err)
 	}
-	w.system("input %s: downloaded %s (%s)", name, rawURL, human(n))
+	w.system("input %s: downloaded %s (%s)", name, rawURL, lathe.FormatBytes(n))
 	return nil
 }
 
@@ -265,18 +265,4 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// human formats a byte count.
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -232,7 +232,7 @@ func (s *Studio) preview(ctx context.Context, tr Tracking, rc *reqCtx, run *lath
 	}
 	p.Text = clipText(string(head), previewText)
 	if len(p.Text) < len(head) || !whole {
-		p.Note = strings.TrimSpace(p.Note + " The first " + fmtBytes(int64(len(p.Text))) + " of " + fmtBytes(size) + " are shown.")
+		p.Note = strings.TrimSpace(p.Note + " The first " + lathe.FormatBytes(int64(len(p.Text))) + " of " + lathe.FormatBytes(size) + " are shown.")
 	}
 	return p, nil
 }

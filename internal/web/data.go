@@ -182,7 +182,7 @@ func (s *Studio) data(w http.ResponseWriter, r *http.Request, rc *reqCtx) error 
 		if lv != nil {
 			row = append(row, Cell{Text: lv.Version, Href: versionURL(rc.ws.Name, a.Name, lv.Version), Mono: true},
 				Cell{Text: lv.Type, Mono: true}, Cell{Text: fmtCount(a.Versions)},
-				Cell{Text: fmtBytes(lv.Size), Title: plural(int(min(lv.Files, 1<<30)), "file") + ", " + fmtCount(lv.Size) + " bytes"})
+				Cell{Text: lathe.FormatBytes(lv.Size), Title: plural(int(min(lv.Files, 1<<30)), "file") + ", " + fmtCount(lv.Size) + " bytes"})
 		} else {
 			row = append(row, Cell{Text: "—", Title: "every version is archived"}, Cell{Text: "—"}, Cell{Text: fmtCount(a.Versions)}, Cell{Text: "—"})
 		}
@@ -298,7 +298,7 @@ func (s *Studio) asset(w http.ResponseWriter, r *http.Request, rc *reqCtx) error
 			{Text: v.Version, Href: versionURL(rc.ws.Name, a.Name, v.Version), Mono: true},
 			{Text: v.Type, Mono: true},
 			{Text: fmtCount(v.Files)},
-			{Text: fmtBytes(v.Size), Title: fmtCount(v.Size) + " bytes"},
+			{Text: lathe.FormatBytes(v.Size), Title: fmtCount(v.Size) + " bytes"},
 			{Text: shorten(string(v.Digest), 12), Title: string(v.Digest), Mono: true},
 			{Time: v.CreatedAt, Text: ago(now, v.CreatedAt), Title: fmtTime(v.CreatedAt)},
 			{Text: orDash(v.CreatedBy)},

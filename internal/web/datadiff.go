@@ -126,15 +126,15 @@ func (s *Studio) dataDiff(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 		{"Files changed", len(d.Changed), "#files-changed"}, {"Files unchanged", int(min(d.Unchanged, 1<<30)), ""}}
 	b.Added = fileList(r.URL, "files-added", "Files added in "+d.ToRef, d.Added, func(c data.FileChange) []Cell {
 		return []Cell{{Text: c.Path, Href: dataFileURL(rc.ws.Name, name, tv.Version, c.Path), Mono: true},
-			{Text: fmtBytes(c.ToSize), Title: fmtCount(c.ToSize) + " bytes"}, {Text: shorten(string(c.ToDigest), 12), Title: string(c.ToDigest), Mono: true}}
+			{Text: lathe.FormatBytes(c.ToSize), Title: fmtCount(c.ToSize) + " bytes"}, {Text: shorten(string(c.ToDigest), 12), Title: string(c.ToDigest), Mono: true}}
 	}, []Column{{Label: "Path"}, {Label: "Size", Numeric: true}, {Label: "Digest"}})
 	b.Removed = fileList(r.URL, "files-removed", "Files removed since "+d.FromRef, d.Removed, func(c data.FileChange) []Cell {
 		return []Cell{{Text: c.Path, Href: dataFileURL(rc.ws.Name, name, fv.Version, c.Path), Mono: true},
-			{Text: fmtBytes(c.FromSize), Title: fmtCount(c.FromSize) + " bytes"}, {Text: shorten(string(c.FromDigest), 12), Title: string(c.FromDigest), Mono: true}}
+			{Text: lathe.FormatBytes(c.FromSize), Title: fmtCount(c.FromSize) + " bytes"}, {Text: shorten(string(c.FromDigest), 12), Title: string(c.FromDigest), Mono: true}}
 	}, []Column{{Label: "Path"}, {Label: "Size", Numeric: true}, {Label: "Digest"}})
 	b.Changed = fileList(r.URL, "files-changed", "Files whose content changed", d.Changed, func(c data.FileChange) []Cell {
 		return []Cell{{Text: c.Path, Href: dataFileURL(rc.ws.Name, name, tv.Version, c.Path), Mono: true},
-			{Text: arrow(fmtBytes(c.FromSize), fmtBytes(c.ToSize)), Title: fmtCount(c.FromSize) + " → " + fmtCount(c.ToSize) + " bytes", Class: "delta"},
+			{Text: arrow(lathe.FormatBytes(c.FromSize), lathe.FormatBytes(c.ToSize)), Title: fmtCount(c.FromSize) + " → " + fmtCount(c.ToSize) + " bytes", Class: "delta"},
 			{Text: signedBytes(c.ToSize - c.FromSize)},
 			{Text: arrow(shorten(string(c.FromDigest), 8), shorten(string(c.ToDigest), 8)), Title: string(c.FromDigest) + " → " + string(c.ToDigest), Mono: true, Class: "delta"}}
 	}, []Column{{Label: "Path"}, {Label: "Size", Numeric: true}, {Label: "Change", Numeric: true}, {Label: "Digest"}})
@@ -381,11 +381,11 @@ func signedCount(n int64) string { return signed(fmtCount(n), float64(n)) }
 func signedBytes(n int64) string {
 	switch {
 	case n < 0:
-		return "-" + fmtBytes(-n)
+		return "-" + lathe.FormatBytes(-n)
 	case n == 0:
 		return "0 B"
 	}
-	return "+" + fmtBytes(n)
+	return "+" + lathe.FormatBytes(n)
 }
 
 func signedPercent(f float64) string {

@@ -137,13 +137,13 @@ func (s *Studio) dataVersion(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	for _, e := range files {
 		ft.Rows = append(ft.Rows, []Cell{
 			{Text: e.Path, Href: dataFileURL(rc.ws.Name, v.Name, v.Version, e.Path), Mono: true, Title: "Download " + e.Path},
-			{Text: fmtBytes(e.Size), Title: fmtCount(e.Size) + " bytes"},
+			{Text: lathe.FormatBytes(e.Size), Title: fmtCount(e.Size) + " bytes"},
 			{Text: shorten(string(e.Digest), 12), Title: string(e.Digest), Mono: true},
 			{Text: fmt.Sprintf("%04o", e.Mode), Mono: true},
 		})
 	}
 	b.Files = ft
-	b.FilesNote = plural(int(min(v.Files, 1<<30)), "file") + ", " + fmtBytes(v.Size) + " in all, in path order."
+	b.FilesNote = plural(int(min(v.Files, 1<<30)), "file") + ", " + lathe.FormatBytes(v.Size) + " in all, in path order."
 	if b.Profile != nil {
 		b.Profile.Self = self
 	}
@@ -161,7 +161,7 @@ func versionFacts(v *lathe.DataVersion, latest bool) []fact {
 	}
 	out = append(out,
 		fact{Label: "Files", Value: fmtCount(v.Files)},
-		fact{Label: "Size", Value: fmtBytes(v.Size), Title: fmtCount(v.Size) + " bytes"},
+		fact{Label: "Size", Value: lathe.FormatBytes(v.Size), Title: fmtCount(v.Size) + " bytes"},
 		fact{Label: "Digest", Value: shorten(string(v.Digest), 16), Title: string(v.Digest) + " (the digest of the whole file tree)", Mono: true},
 		fact{Label: "Datastore", Value: v.Datastore, Mono: true},
 		fact{Label: "Created", Value: fmtTime(v.CreatedAt) + byWhom(v.CreatedBy)},

@@ -255,7 +255,7 @@ func (s *Studio) jobOverview(ws string, j *lathe.Job) []fact {
 	out = append(out, fact{Label: "CPUs", Value: strconv.FormatFloat(cpu, 'g', 4, 64)})
 	mem := "none reserved"
 	if sp.Resources.Memory > 0 {
-		mem = fmtBytes(sp.Resources.Memory)
+		mem = lathe.FormatBytes(sp.Resources.Memory)
 	}
 	out = append(out, fact{Label: "Memory", Value: mem})
 	timeout := "none"
@@ -267,7 +267,7 @@ func (s *Studio) jobOverview(ws string, j *lathe.Job) []fact {
 		out = append(out, fact{Label: "Experiment", Value: name, Href: href})
 	}
 	if c := sp.Code; c != nil {
-		out = append(out, fact{Label: "Code", Value: fmt.Sprintf("%s files, %s", fmtCount(c.Files), fmtBytes(c.Size)), Title: string(c.Digest)})
+		out = append(out, fact{Label: "Code", Value: fmt.Sprintf("%s files, %s", fmtCount(c.Files), lathe.FormatBytes(c.Size)), Title: string(c.Digest)})
 		if c.GitCommit != "" {
 			g := fact{Label: "Git commit", Value: shorten(c.GitCommit, 12), Title: c.GitCommit, Mono: true}
 			if c.GitBranch != "" {

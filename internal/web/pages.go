@@ -215,7 +215,7 @@ func (s *Studio) blobs(w http.ResponseWriter, r *http.Request, rc *reqCtx) error
 	for _, b := range blobs {
 		t.Rows = append(t.Rows, []Cell{
 			{Text: shorten(string(b.Digest), 16), Title: string(b.Digest), Mono: true},
-			{Text: fmtBytes(b.Size), Title: fmtCount(b.Size) + " bytes"},
+			{Text: lathe.FormatBytes(b.Size), Title: fmtCount(b.Size) + " bytes"},
 			{Time: b.CreatedAt, Text: fmtTime(b.CreatedAt)},
 			{Text: b.CreatedBy},
 		})

@@ -84,7 +84,7 @@ func (s *Studio) funcs() template.FuncMap {
 		"time":    fmtTime,
 		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"ago":     func(t time.Time) string { return ago(s.now(), t) },
-		"bytes":   fmtBytes,
+		"bytes":   lathe.FormatBytes,
 		"count":   fmtCount,
 		"short":   func(h string) string { return shorten(h, 12) },
 		"tone":    BadgeTone,
@@ -264,20 +264,6 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
-}
-
-// fmtBytes shows a size with a binary unit.
-func fmtBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // fmtCount writes an integer with thousands separators.
