@@ -233,21 +233,6 @@ or refuse the data with --strict.`,
 	return cmd
 }
 
-// remote adapts the client to upload.Remote.
-type remote struct {
-	c  *client.Client
-	ws string
-}
-
-func (r remote) Exists(ctx context.Context, ds []lathe.Digest) ([]bool, error) {
-	return r.c.BlobsExist(ctx, r.ws, ds)
-}
-
-func (r remote) Put(ctx context.Context, d lathe.Digest, size int64, rd io.Reader) error {
-	_, err := r.c.PutBlob(ctx, r.ws, rd, size, d)
-	return err
-}
-
 // cacheDir is where the hash cache lives: $LATHE_HOME/cache or
 // ~/.lathe/cache.
 func (a *app) cacheDir() string {
@@ -269,7 +254,7 @@ func (a *app) uploadTree(ctx context.Context, c *client.Client, ws, p, typ strin
 	}
 	cnt := &upload.Counters{}
 	stop := a.uploadProgress(cnt, len(files))
-	m, st, err := upload.Run(ctx, files, remote{c, ws}, upload.Options{Cache: cache, Uploaders: parallel, Counters: cnt})
+	m, st, err := upload.Run(ctx, files, c.Blobs(ws), upload.Options{Cache: cache, Uploaders: parallel, Counters: cnt})
 	stop()
 	if err != nil {
 		return nil, nil, err

@@ -311,7 +311,7 @@ func (a *app) snapshotCode(ctx context.Context, c *client.Client, ws, dir string
 		}
 		cnt := &upload.Counters{}
 		stop := a.uploadProgress(cnt, len(files))
-		m, st, err = upload.Run(ctx, files, remote{c, ws}, upload.Options{Cache: cache, Uploaders: parallel, Counters: cnt})
+		m, st, err = upload.Run(ctx, files, c.Blobs(ws), upload.Options{Cache: cache, Uploaders: parallel, Counters: cnt})
 		stop()
 		if err != nil {
 			return nil, fmt.Errorf("upload the code in %s: %w", dir, err)

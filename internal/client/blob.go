@@ -141,3 +141,25 @@ func (c *Client) ListBlobs(ctx context.Context, workspace, cursor string, limit 
 	}
 	return &out, nil
 }
+
+// WorkspaceBlobs is a workspace's blob store seen through the client: what
+// an upload needs (which digests exist, and putting one), as
+// internal/data/upload's Remote asks for.
+type WorkspaceBlobs struct {
+	c  *Client
+	ws string
+}
+
+// Blobs returns workspace ws's blob store.
+func (c *Client) Blobs(ws string) WorkspaceBlobs { return WorkspaceBlobs{c, ws} }
+
+// Exists reports which digests the workspace holds, in order.
+func (b WorkspaceBlobs) Exists(ctx context.Context, ds []lathe.Digest) ([]bool, error) {
+	return b.c.BlobsExist(ctx, b.ws, ds)
+}
+
+// Put uploads one blob whose digest and size are known.
+func (b WorkspaceBlobs) Put(ctx context.Context, d lathe.Digest, size int64, rd io.Reader) error {
+	_, err := b.c.PutBlob(ctx, b.ws, rd, size, d)
+	return err
+}

@@ -3,7 +3,6 @@ package exec
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/latheml/lathe"
-	"github.com/latheml/lathe/internal/client"
 	"github.com/latheml/lathe/internal/data/upload"
 )
 
@@ -44,7 +42,7 @@ func (w *wrapper) uploadOutputs(ctx context.Context) error {
 		if o.Type == lathe.DataURIFile && len(files) != 1 {
 			return userFail("output %s is a uri_file, but the command wrote %d files to its folder; write one file, or make the output a uri_folder", name, len(files))
 		}
-		m, st, err := upload.Run(ctx, files, remote{w.o.Client, w.o.Workspace}, upload.Options{})
+		m, st, err := upload.Run(ctx, files, w.o.Client.Blobs(w.o.Workspace), upload.Options{})
 		if err != nil {
 			return fmt.Errorf("upload output %s: %w", name, err)
 		}
@@ -104,19 +102,4 @@ func scanOutput(dir, jobRoot string) ([]upload.File, error) {
 		return nil, userFail("%s", lathe.ErrorMessage(err))
 	}
 	return files, nil
-}
-
-// remote adapts the client to upload.Remote.
-type remote struct {
-	c  *client.Client
-	ws string
-}
-
-func (r remote) Exists(ctx context.Context, ds []lathe.Digest) ([]bool, error) {
-	return r.c.BlobsExist(ctx, r.ws, ds)
-}
-
-func (r remote) Put(ctx context.Context, d lathe.Digest, size int64, rd io.Reader) error {
-	_, err := r.c.PutBlob(ctx, r.ws, rd, size, d)
-	return err
 }
