@@ -59,21 +59,27 @@ func nullExit(p *int) sql.NullInt64 {
 // CreateJob stores a new job with its first event and the lineage rows of
 // the data versions it reads, in one transaction. A name the workspace
 // has used is lathe.ECONFLICT.
+// insertJob writes a new job's row and its first event (command and
+// pipeline jobs alike).
+func (db *DB) insertJob(ctx context.Context, tx *sql.Tx, j *lathe.Job, spec string, ev lathe.JobEvent) error {
+	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO jobs (`+jobCols+`, log_chunks)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`),
+		j.ID, j.WorkspaceID, j.Workspace, j.Name, j.Type, j.Status, j.Reason, j.Failure, nullExit(j.ExitCode), j.Compute, j.Environment, spec,
+		j.ExperimentID, j.RunID, j.Attempt, boolInt(j.CancelRequested), ms(j.CreatedAt), j.CreatedBy, j.CreatedByID,
+		msPtr(j.StartedAt), msPtr(j.EndedAt), ms(j.UpdatedAt), j.TokenID, j.LogLines, j.LogBytes)
+	if err = db.conflict(err, "job %q exists already in this workspace; job names are unique: choose another --name or leave it out", j.Name); err != nil {
+		return err
+	}
+	return db.insertEvent(ctx, tx, j.ID, 1, ev)
+}
+
 func (db *DB) CreateJob(ctx context.Context, j *lathe.Job, ev lathe.JobEvent, inputs []lathe.JobLineage) error {
 	spec, err := encodeSpec(&j.Spec)
 	if err != nil {
 		return err
 	}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO jobs (`+jobCols+`, log_chunks)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`),
-			j.ID, j.WorkspaceID, j.Workspace, j.Name, j.Type, j.Status, j.Reason, j.Failure, nullExit(j.ExitCode), j.Compute, j.Environment, spec,
-			j.ExperimentID, j.RunID, j.Attempt, boolInt(j.CancelRequested), ms(j.CreatedAt), j.CreatedBy, j.CreatedByID,
-			msPtr(j.StartedAt), msPtr(j.EndedAt), ms(j.UpdatedAt), j.TokenID, j.LogLines, j.LogBytes)
-		if err = db.conflict(err, "job %q exists already in this workspace; job names are unique: choose another --name or leave it out", j.Name); err != nil {
-			return err
-		}
-		if err := db.insertEvent(ctx, tx, j.ID, 1, ev); err != nil {
+		if err := db.insertJob(ctx, tx, j, spec, ev); err != nil {
 			return err
 		}
 		for _, l := range inputs {

@@ -26,15 +26,7 @@ func (db *DB) CreatePipelineJob(ctx context.Context, j *lathe.Job, ev lathe.JobE
 		return fmt.Errorf("encode pipeline spec: %w", err)
 	}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO jobs (`+jobCols+`, log_chunks)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`),
-			j.ID, j.WorkspaceID, j.Workspace, j.Name, j.Type, j.Status, j.Reason, j.Failure, nullExit(j.ExitCode), j.Compute, j.Environment, spec,
-			j.ExperimentID, j.RunID, j.Attempt, boolInt(j.CancelRequested), ms(j.CreatedAt), j.CreatedBy, j.CreatedByID,
-			msPtr(j.StartedAt), msPtr(j.EndedAt), ms(j.UpdatedAt), j.TokenID, j.LogLines, j.LogBytes)
-		if err = db.conflict(err, "job %q exists already in this workspace; job names are unique: choose another --name or leave it out", j.Name); err != nil {
-			return err
-		}
-		if err := db.insertEvent(ctx, tx, j.ID, 1, ev); err != nil {
+		if err := db.insertJob(ctx, tx, j, spec, ev); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO pipeline_runs (job_id, workspace_id, spec) VALUES (?, ?, ?)`), j.ID, j.WorkspaceID, string(pspec)); err != nil {
