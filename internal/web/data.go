@@ -249,21 +249,31 @@ type assetBody struct {
 	Commands  []string
 }
 
+// requestedAsset returns the data service and the asset the request's
+// path names.
+func (s *Studio) requestedAsset(r *http.Request, rc *reqCtx) (DataAssets, *lathe.DataAsset, error) {
+	da, err := s.dataAssets()
+	if err != nil {
+		return nil, nil, err
+	}
+	name, err := assetName(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := da.Asset(r.Context(), rc.ws.ID, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return da, a, nil
+}
+
 // asset lists a data asset's versions, newest first, a page at a time.
 func (s *Studio) asset(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	da, err := s.dataAssets()
+	da, a, err := s.requestedAsset(r, rc)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	name, err := assetName(r)
-	if err != nil {
-		return err
-	}
-	a, err := da.Asset(ctx, rc.ws.ID, name)
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	b := assetBody{A: a, Archived: q.Get("archived") == "1", DiffURL: assetURL(rc.ws.Name, a.Name) + "/diff", Self: assetURL(rc.ws.Name, a.Name)}
 	if a.LatestVersion != "" {

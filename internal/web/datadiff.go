@@ -58,19 +58,11 @@ type diffCount struct {
 // added, removed and changed, and for tables the row counts, the schema
 // and each common column's statistics side by side.
 func (s *Studio) dataDiff(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	da, err := s.dataAssets()
+	da, a, err := s.requestedAsset(r, rc)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	name, err := assetName(r)
-	if err != nil {
-		return err
-	}
-	a, err := da.Asset(ctx, rc.ws.ID, name)
-	if err != nil {
-		return err
-	}
+	ctx, name := r.Context(), a.Name
 	q := r.URL.Query()
 	listed, err := da.Versions(ctx, rc.ws.ID, name, true, 0, maxVersionChoices)
 	if err != nil {
